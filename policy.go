@@ -1,6 +1,9 @@
 package keyturn
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Policy types, as the MPA API names them.
 const (
@@ -40,10 +43,15 @@ func (p *PolicyVersion) Arn() string {
 	return PolicyVersionArn(p.PolicyArn, p.VersionID)
 }
 
-// Allows reports whether the policy version protects the action.
+// Allows reports whether the policy version protects the action. An entry
+// that ends in * protects every action that starts with the text before
+// it, so deploy:* protects deploy:Promote and deploy:Rollback.
 func (p *PolicyVersion) Allows(action string) bool {
 	for _, a := range p.Actions {
 		if a == action {
+			return true
+		}
+		if prefix, ok := strings.CutSuffix(a, "*"); ok && strings.HasPrefix(action, prefix) {
 			return true
 		}
 	}

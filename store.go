@@ -186,4 +186,11 @@ type Tx interface {
 	PutIdempotencyRecord(ctx context.Context, r *IdempotencyRecord) error
 	// DeleteIdempotencyRecords removes records created before the time.
 	DeleteIdempotencyRecords(ctx context.Context, before time.Time) error
+
+	// DeleteAccount removes every record of the account: identity
+	// sources, users and their credentials, teams, sessions, votes, tags
+	// and idempotency records. With an empty account it removes the
+	// records of every account and the policy catalogue too, leaving only
+	// meta values.
+	DeleteAccount(ctx context.Context, account string) error
 }

@@ -203,3 +203,19 @@ func orNotFound(err error, kind, arn string) error {
 	}
 	return err
 }
+
+// Reset deletes the state of one account, or of every account when account
+// is empty, in which case the built-in policy catalogue is restored.
+func (e *Engine) Reset(ctx context.Context, account string) error {
+	err := e.store.Update(ctx, func(tx keyturn.Tx) error {
+		return tx.DeleteAccount(ctx, account)
+	})
+	if err != nil {
+		return err
+	}
+	e.log.InfoContext(ctx, "state reset", "account", account)
+	if account == "" {
+		return e.EnsureCatalogue(ctx)
+	}
+	return nil
+}

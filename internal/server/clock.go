@@ -89,3 +89,25 @@ func (c *DevClock) reset(ctx context.Context, store keyturn.Store) error {
 	}
 	return err
 }
+
+// devControls gives Keyturn's API the controls of a development server.
+type devControls struct{ s *Server }
+
+func (d devControls) ClockNow() time.Time        { return d.s.clock.Now() }
+func (d devControls) ClockOffset() time.Duration { return d.s.clock.Offset() }
+
+func (d devControls) SetClock(ctx context.Context, t time.Time) (time.Time, error) {
+	return d.s.clock.Set(ctx, d.s.store, t)
+}
+
+// Reset deletes state; resetting every account also sets the clock back to
+// the real time.
+func (d devControls) Reset(ctx context.Context, account string) error {
+	if err := d.s.engine.Reset(ctx, account); err != nil {
+		return err
+	}
+	if account == "" {
+		return d.s.clock.reset(ctx, d.s.store)
+	}
+	return nil
+}

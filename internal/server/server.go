@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/keyturn/keyturn"
+	"github.com/keyturn/keyturn/internal/ctlapi"
 	"github.com/keyturn/keyturn/internal/engine"
 	"github.com/keyturn/keyturn/internal/mpaapi"
 	"github.com/keyturn/keyturn/internal/sigv4"
@@ -147,8 +148,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		verifier.Credentials[c.AccessKeyID] = c
 	}
 
+	var dev ctlapi.DevControls
+	if cfg.Dev {
+		dev = devControls{s}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /keyturn/health", s.health)
+	mux.Handle(ctlapi.Prefix, ctlapi.New(s.engine, verifier, dev, s.log))
 	mux.Handle("/", mpaapi.New(s.engine, verifier, s.log))
 	s.http = &http.Server{
 		Handler: mux,

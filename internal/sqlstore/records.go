@@ -206,3 +206,37 @@ func (t *tx) DeleteIdempotencyRecords(ctx context.Context, before time.Time) err
 	_, err := t.exec(ctx, `DELETE FROM idempotency_records WHERE created_at < ?`, nanos(before))
 	return err
 }
+
+func (t *tx) DeleteAccount(ctx context.Context, account string) error {
+	if account == "" {
+		for _, table := range []string{"identity_sources", "users", "credentials", "one_time_codes", "teams",
+			"sessions", "votes", "policy_versions", "tags", "idempotency_records"} {
+			if _, err := t.exec(ctx, `DELETE FROM `+table); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Resource ARNs name their account in the fifth field.
+	arns := "arn:aws:mpa:%:" + account + ":%"
+	statements := []struct {
+		query string
+		arg   string
+	}{
+		{`DELETE FROM one_time_codes WHERE user_id IN (SELECT id FROM users WHERE account_id = ?)`, account},
+		{`DELETE FROM credentials WHERE account_id = ?`, account},
+		{`DELETE FROM users WHERE account_id = ?`, account},
+		{`DELETE FROM identity_sources WHERE account_id = ?`, account},
+		{`DELETE FROM teams WHERE account_id = ?`, account},
+		{`DELETE FROM votes WHERE session_arn LIKE ?`, arns},
+		{`DELETE FROM sessions WHERE team_arn LIKE ?`, arns},
+		{`DELETE FROM tags WHERE resource_arn LIKE ?`, arns},
+		{`DELETE FROM idempotency_records WHERE key LIKE ?`, account + "|%"},
+	}
+	for _, s := range statements {
+		if _, err := t.exec(ctx, s.query, s.arg); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package ctlapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyturn/keyturn"
+	"github.com/keyturn/keyturn/internal/engine"
+	"github.com/keyturn/keyturn/internal/wire"
+)
+
+type clockOutput struct {
+	// Time is the workflow clock's reading.
+	Time wire.Time
+	// OffsetSeconds is how far the clock is ahead of the real time.
+	OffsetSeconds float64
+}
+
+func (h *Handler) clockOutput() clockOutput {
+	return clockOutput{Time: wire.TimeOf(h.dev.ClockNow()), OffsetSeconds: h.dev.ClockOffset().Seconds()}
+}
+
+func (h *Handler) getClock(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	return h.clockOutput(), nil
+}
+
+// setClock moves the workflow clock forward: to a Time, or by
+// AdvanceSeconds. Transitions that fall due are applied before it returns.
+func (h *Handler) setClock(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	var in struct {
+		Time           *wire.Time
+		AdvanceSeconds *float64
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var target time.Time
+	switch {
+	case in.Time != nil && in.AdvanceSeconds != nil:
+		return nil, keyturn.Errorf(keyturn.ErrInvalid, "Give Time or AdvanceSeconds, not both.")
+	case in.Time != nil:
+		target = time.Time(*in.Time)
+	case in.AdvanceSeconds != nil:
+		if *in.AdvanceSeconds < 0 {
+			return nil, keyturn.Errorf(keyturn.ErrInvalid, "AdvanceSeconds %v is invalid: the clock only moves forward.", *in.AdvanceSeconds)
+		}
+		target = h.dev.ClockNow().Add(time.Duration(*in.AdvanceSeconds * float64(time.Second)))
+	default:
+		return nil, keyturn.Errorf(keyturn.ErrInvalid, "Give Time (an ISO 8601 time) or AdvanceSeconds.")
+	}
+	if _, err := h.dev.SetClock(ctx, target); err != nil {
+		return nil, err
+	}
+	if _, err := h.engine.Sweep(ctx); err != nil {
+		return nil, err
+	}
+	return h.clockOutput(), nil
+}
+
+// reset deletes the state of the caller's account, or of every account
+// with AllAccounts.
+func (h *Handler) reset(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	var in struct {
+		AccountID   string `json:"AccountId"`
+		AllAccounts bool
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	account := c.AccountID
+	switch {
+	case in.AllAccounts && in.AccountID != "":
+		return nil, keyturn.Errorf(keyturn.ErrInvalid, "Give AccountId or AllAccounts, not both.")
+	case in.AllAccounts:
+		account = ""
+	case in.AccountID != "":
+		account = in.AccountID
+	}
+	if err := h.dev.Reset(ctx, account); err != nil {
+		return nil, err
+	}
+	return struct {
+		AccountID   string `json:"AccountId,omitempty"`
+		AllAccounts bool
+	}{account, account == ""}, nil
+}
