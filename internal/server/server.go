@@ -21,6 +21,7 @@ import (
 	"github.com/keyturn/keyturn"
 	"github.com/keyturn/keyturn/internal/ctlapi"
 	"github.com/keyturn/keyturn/internal/engine"
+	"github.com/keyturn/keyturn/internal/mail"
 	"github.com/keyturn/keyturn/internal/mpaapi"
 	"github.com/keyturn/keyturn/internal/sigv4"
 	"github.com/keyturn/keyturn/internal/sqlstore"
@@ -54,8 +55,11 @@ type Config struct {
 	// Seed, when not zero, makes ids repeatable: the same seed and the same
 	// requests give the same ARNs. Development mode only.
 	Seed uint64
-	// Engine holds workflow settings; its Clock, Random, Logger and
-	// PortalURL are set by the server.
+	// SMTP, when set, is the server through which Keyturn e-mails
+	// one-time codes and enrolment codes.
+	SMTP *mail.Config
+	// Engine holds workflow settings; its Clock, Random, Logger, PortalURL
+	// and EmailSender are set by the server.
 	Engine engine.Config
 	// Logger receives the server's logs. Default: JSON to standard error.
 	Logger *slog.Logger
@@ -120,6 +124,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	ecfg := cfg.Engine
 	ecfg.Logger = s.log
+	if cfg.SMTP != nil {
+		sender, err := mail.New(*cfg.SMTP)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		ecfg.EmailSender = sender
+	}
 	ecfg.PortalURL = strings.TrimSuffix(s.cfg.PublicURL, "/") + "/portal/"
 	if cfg.Dev {
 		s.clock = &DevClock{}
