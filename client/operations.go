@@ -376,6 +376,8 @@ func (c *Client) RemoveFactor(ctx context.Context, method string) error {
 type Clock struct {
 	Time          time.Time
 	OffsetSeconds float64
+	// Frozen is true while the clock stands still between moves.
+	Frozen bool
 }
 
 // GetClock reads a development server's workflow clock.
@@ -395,6 +397,18 @@ func (c *Client) AdvanceClock(ctx context.Context, d time.Duration) (*Clock, err
 // SetClock moves a development server's clock forward to t.
 func (c *Client) SetClock(ctx context.Context, t time.Time) (*Clock, error) {
 	in := struct{ Time string }{t.UTC().Format(time.RFC3339Nano)}
+	out := new(Clock)
+	return out, c.do(ctx, "PUT", "/keyturn/v1/dev/clock", nil, in, out, authAdmin)
+}
+
+// FreezeClock stops a development server's clock at t, which must not be
+// before its current time, so that times and version ids repeat from run to
+// run. The clock then moves only when AdvanceClock or SetClock moves it.
+func (c *Client) FreezeClock(ctx context.Context, t time.Time) (*Clock, error) {
+	in := struct {
+		Time   string
+		Frozen bool
+	}{t.UTC().Format(time.RFC3339Nano), true}
 	out := new(Clock)
 	return out, c.do(ctx, "PUT", "/keyturn/v1/dev/clock", nil, in, out, authAdmin)
 }

@@ -42,8 +42,10 @@ const ActAsHeader = "X-Keyturn-Act-As"
 type DevControls interface {
 	ClockNow() time.Time
 	ClockOffset() time.Duration
-	// SetClock moves the workflow clock forward to t.
-	SetClock(ctx context.Context, t time.Time) (time.Time, error)
+	ClockFrozen() bool
+	// SetClock moves the workflow clock forward to t; frozen stops it
+	// there, and false lets it run on.
+	SetClock(ctx context.Context, t time.Time, frozen bool) (time.Time, error)
 	// Reset deletes the state of one account, or of all when account is
 	// empty.
 	Reset(ctx context.Context, account string) error

@@ -14,10 +14,12 @@ type clockOutput struct {
 	Time wire.Time
 	// OffsetSeconds is how far the clock is ahead of the real time.
 	OffsetSeconds float64
+	// Frozen is true while the clock stands still between moves.
+	Frozen bool
 }
 
 func (h *Handler) clockOutput() clockOutput {
-	return clockOutput{Time: wire.TimeOf(h.dev.ClockNow()), OffsetSeconds: h.dev.ClockOffset().Seconds()}
+	return clockOutput{Time: wire.TimeOf(h.dev.ClockNow()), OffsetSeconds: h.dev.ClockOffset().Seconds(), Frozen: h.dev.ClockFrozen()}
 }
 
 func (h *Handler) getClock(ctx context.Context, c engine.Caller, r *request) (any, error) {
@@ -25,11 +27,15 @@ func (h *Handler) getClock(ctx context.Context, c engine.Caller, r *request) (an
 }
 
 // setClock moves the workflow clock forward: to a Time, or by
-// AdvanceSeconds. Transitions that fall due are applied before it returns.
+// AdvanceSeconds. Frozen stops the clock after the move, so that times and
+// version ids repeat from run to run; false lets it run; without Frozen the
+// clock keeps its state. Transitions that fall due are applied before it
+// returns.
 func (h *Handler) setClock(ctx context.Context, c engine.Caller, r *request) (any, error) {
 	var in struct {
 		Time           *wire.Time
 		AdvanceSeconds *float64
+		Frozen         *bool
 	}
 	if err := r.decode(&in); err != nil {
 		return nil, err
@@ -45,10 +51,16 @@ func (h *Handler) setClock(ctx context.Context, c engine.Caller, r *request) (an
 			return nil, keyturn.Errorf(keyturn.ErrInvalid, "AdvanceSeconds %v is invalid: the clock only moves forward.", *in.AdvanceSeconds)
 		}
 		target = h.dev.ClockNow().Add(time.Duration(*in.AdvanceSeconds * float64(time.Second)))
+	case in.Frozen != nil:
+		target = h.dev.ClockNow()
 	default:
-		return nil, keyturn.Errorf(keyturn.ErrInvalid, "Give Time (an ISO 8601 time) or AdvanceSeconds.")
+		return nil, keyturn.Errorf(keyturn.ErrInvalid, "Give Time (an ISO 8601 time), AdvanceSeconds or Frozen.")
 	}
-	if _, err := h.dev.SetClock(ctx, target); err != nil {
+	frozen := h.dev.ClockFrozen()
+	if in.Frozen != nil {
+		frozen = *in.Frozen
+	}
+	if _, err := h.dev.SetClock(ctx, target, frozen); err != nil {
 		return nil, err
 	}
 	if _, err := h.engine.Sweep(ctx); err != nil {

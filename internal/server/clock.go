@@ -2,7 +2,8 @@ package server
 
 import (
 	"context"
-	"strconv"
+	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -10,31 +11,58 @@ import (
 )
 
 // devClockMeta is the meta key under which a development server keeps its
-// clock offset, so that a moved clock survives a restart.
-const devClockMeta = "dev_clock_offset_ns"
+// clock's state, so that a moved clock survives a restart.
+const devClockMeta = "dev_clock"
 
 // DevClock is the workflow clock of a development server: the real time
-// plus an offset that tests can set. The offset is kept in the store.
+// plus an offset that tests can set, or a frozen time that moves only when
+// a test moves it. Its state is kept in the store.
 type DevClock struct {
-	mu     sync.Mutex
-	offset time.Duration
+	mu    sync.Mutex
+	state clockState
 }
 
-// Now returns the real time moved by the offset, in UTC.
+// clockState is the stored form of a DevClock.
+type clockState struct {
+	// Offset is added to the real time while the clock runs.
+	Offset time.Duration `json:"offset_ns"`
+	// Frozen stops the clock at FrozenAt.
+	Frozen   bool      `json:"frozen,omitempty"`
+	FrozenAt time.Time `json:"frozen_at,omitzero"`
+}
+
+func (st clockState) now() time.Time {
+	if st.Frozen {
+		return st.FrozenAt
+	}
+	return time.Now().UTC().Add(st.Offset)
+}
+
+// Now returns the clock's time, in UTC.
 func (c *DevClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return time.Now().UTC().Add(c.offset)
+	return c.state.now()
 }
 
-// Offset returns how far the clock is moved from the real time.
+// Offset returns how far the clock is ahead of the real time.
 func (c *DevClock) Offset() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.offset
+	if c.state.Frozen {
+		return c.state.FrozenAt.Sub(time.Now().UTC())
+	}
+	return c.state.Offset
 }
 
-// load reads the stored offset.
+// Frozen reports whether the clock is frozen.
+func (c *DevClock) Frozen() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state.Frozen
+}
+
+// load reads the stored state.
 func (c *DevClock) load(ctx context.Context, store keyturn.Store) error {
 	return store.View(ctx, func(tx keyturn.Tx) error {
 		v, err := tx.GetMeta(ctx, devClockMeta)
@@ -44,48 +72,58 @@ func (c *DevClock) load(ctx context.Context, store keyturn.Store) error {
 		if err != nil {
 			return err
 		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return nil // a damaged value means no offset
+		var st clockState
+		if err := json.Unmarshal([]byte(v), &st); err != nil {
+			return fmt.Errorf("the stored development clock %q is damaged: %w", v, err)
 		}
 		c.mu.Lock()
-		c.offset = time.Duration(n)
+		c.state = st
 		c.mu.Unlock()
 		return nil
 	})
 }
 
-// Set moves the clock so that it reads t now, and stores the offset. The
-// clock never moves backwards: time that has passed in the workflow stays
-// passed, so that a decided session cannot become pending again.
-func (c *DevClock) Set(ctx context.Context, store keyturn.Store, t time.Time) (time.Time, error) {
+// Set moves the clock to t and stores its state; frozen stops it there,
+// and false lets it run on from t. The clock never moves backwards: time
+// that has passed in the workflow stays passed, so that a decided session
+// cannot become pending again.
+func (c *DevClock) Set(ctx context.Context, store keyturn.Store, t time.Time, frozen bool) (time.Time, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := time.Now().UTC()
-	offset := t.Sub(now)
-	if offset < c.offset {
-		return now.Add(c.offset), keyturn.Errorf(keyturn.ErrInvalid,
-			"The clock cannot move backwards: it reads %s, later than %s.", now.Add(c.offset).Format(time.RFC3339Nano), t.Format(time.RFC3339Nano))
+	current := c.state.now()
+	if t.Before(current) {
+		return current, keyturn.Errorf(keyturn.ErrInvalid,
+			"The clock cannot move backwards: it reads %s, later than %s.", current.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano))
 	}
-	err := store.Update(ctx, func(tx keyturn.Tx) error {
-		return tx.PutMeta(ctx, devClockMeta, strconv.FormatInt(int64(offset), 10))
-	})
-	if err != nil {
-		return now.Add(c.offset), err
+	next := clockState{Offset: t.Sub(time.Now().UTC())}
+	if frozen {
+		next = clockState{Frozen: true, FrozenAt: t.UTC()}
 	}
-	c.offset = offset
-	return now.Add(offset), nil
+	if err := c.store(ctx, store, next); err != nil {
+		return current, err
+	}
+	return next.now(), nil
 }
 
-// reset sets the offset back to zero, as part of a reset of all state.
+// reset lets the clock run at the real time again, as part of a reset of
+// all state.
 func (c *DevClock) reset(ctx context.Context, store keyturn.Store) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	err := store.Update(ctx, func(tx keyturn.Tx) error {
-		return tx.PutMeta(ctx, devClockMeta, "0")
+	return c.store(ctx, store, clockState{})
+}
+
+// store saves the state and makes it current. The caller holds c.mu.
+func (c *DevClock) store(ctx context.Context, store keyturn.Store, st clockState) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	err = store.Update(ctx, func(tx keyturn.Tx) error {
+		return tx.PutMeta(ctx, devClockMeta, string(b))
 	})
 	if err == nil {
-		c.offset = 0
+		c.state = st
 	}
 	return err
 }
@@ -96,8 +134,10 @@ type devControls struct{ s *Server }
 func (d devControls) ClockNow() time.Time        { return d.s.clock.Now() }
 func (d devControls) ClockOffset() time.Duration { return d.s.clock.Offset() }
 
-func (d devControls) SetClock(ctx context.Context, t time.Time) (time.Time, error) {
-	return d.s.clock.Set(ctx, d.s.store, t)
+func (d devControls) ClockFrozen() bool { return d.s.clock.Frozen() }
+
+func (d devControls) SetClock(ctx context.Context, t time.Time, frozen bool) (time.Time, error) {
+	return d.s.clock.Set(ctx, d.s.store, t, frozen)
 }
 
 // Reset deletes state; resetting every account also sets the clock back to
