@@ -131,7 +131,7 @@ type Session struct {
 	ApprovalTeamArn                string
 	InitiationTime                 time.Time
 	ExpirationTime                 time.Time
-	CompletionTime                 time.Time
+	CompletionTime                 time.Time `json:",omitzero"`
 	Description                    string
 	ActionName                     string
 	ProtectedResourceArn           string
@@ -240,7 +240,7 @@ type Factor struct {
 	Label        string
 	Confirmed    bool
 	CreationTime time.Time
-	LastUsedTime time.Time
+	LastUsedTime time.Time `json:",omitzero"`
 }
 
 // Me describes the approver a call acts as.
@@ -409,6 +409,14 @@ func (c *Client) FreezeClock(ctx context.Context, t time.Time) (*Clock, error) {
 		Time   string
 		Frozen bool
 	}{t.UTC().Format(time.RFC3339Nano), true}
+	out := new(Clock)
+	return out, c.do(ctx, "PUT", "/keyturn/v1/dev/clock", nil, in, out, authAdmin)
+}
+
+// SetClockFrozen stops a development server's clock at its current time,
+// or lets it run again from there when frozen is false.
+func (c *Client) SetClockFrozen(ctx context.Context, frozen bool) (*Clock, error) {
+	in := struct{ Frozen bool }{frozen}
 	out := new(Clock)
 	return out, c.do(ctx, "PUT", "/keyturn/v1/dev/clock", nil, in, out, authAdmin)
 }
