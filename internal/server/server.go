@@ -23,6 +23,7 @@ import (
 	"github.com/keyturn/keyturn/internal/engine"
 	"github.com/keyturn/keyturn/internal/mail"
 	"github.com/keyturn/keyturn/internal/mpaapi"
+	"github.com/keyturn/keyturn/internal/portal"
 	"github.com/keyturn/keyturn/internal/sigv4"
 	"github.com/keyturn/keyturn/internal/sqlstore"
 	"github.com/keyturn/keyturn/internal/wire"
@@ -167,6 +168,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /keyturn/health", s.health)
 	mux.Handle(ctlapi.Prefix, ctlapi.New(s.engine, verifier, dev, s.log))
+	mux.Handle(portal.Prefix, portal.New(s.engine, portal.Config{PublicURL: s.cfg.PublicURL, Logger: s.log}))
 	mux.Handle("/", mpaapi.New(s.engine, verifier, s.log))
 	s.http = &http.Server{
 		Handler: mux,
