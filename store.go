@@ -123,8 +123,9 @@ type Tx interface {
 	DeleteCredential(ctx context.Context, id string) error
 
 	CreateOneTimeCode(ctx context.Context, c *OneTimeCode) error
-	// LatestOneTimeCode returns the newest unused code of the user for the
-	// purpose.
+	// LatestOneTimeCode returns the newest code of the user for the
+	// purpose, used or not, so that a code replaced by a newer one can never
+	// be used again.
 	LatestOneTimeCode(ctx context.Context, userID, purpose string) (*OneTimeCode, error)
 	UpdateOneTimeCode(ctx context.Context, c *OneTimeCode) error
 

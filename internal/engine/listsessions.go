@@ -47,6 +47,10 @@ func CompileFilters(filters []FilterInput) ([]keyturn.SessionFilter, error) {
 			default:
 				return nil, fail("operator %s is not supported for ActionName; use EQ, NE, CONTAINS or NOT_CONTAINS.", f.Operator)
 			}
+			if f.Value == "" {
+				// An empty CONTAINS would match every session.
+				return nil, fail("Value is missing: give the action name to compare, such as deploy:PromoteToProduction.")
+			}
 			sf.Value = f.Value
 		case keyturn.FieldSessionStatus:
 			if f.Operator != keyturn.OpEQ && f.Operator != keyturn.OpNE {

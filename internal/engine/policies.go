@@ -227,9 +227,11 @@ func (e *Engine) GetPolicyVersion(ctx context.Context, c Caller, versionArn stri
 }
 
 // resolvePolicies looks up the policy versions that a team references. It
-// returns ErrInvalid for a reference that is malformed, unknown or
-// deprecated, naming the reference.
-func resolvePolicies(ctx context.Context, tx keyturn.Tx, refs []string) ([]*keyturn.PolicyVersion, error) {
+// returns ErrInvalid for a reference that is malformed or unknown, naming
+// the reference. With attach, for a team being created, it also rejects
+// DEPRECATED versions. A team that already has a version keeps using it
+// after the version is deprecated.
+func resolvePolicies(ctx context.Context, tx keyturn.Tx, refs []string, attach bool) ([]*keyturn.PolicyVersion, error) {
 	out := make([]*keyturn.PolicyVersion, 0, len(refs))
 	for i, ref := range refs {
 		policyArn, version, ok := keyturn.ParsePolicyVersionArn(ref)
@@ -245,7 +247,7 @@ func resolvePolicies(ctx context.Context, tx keyturn.Tx, refs []string) ([]*keyt
 		if err != nil {
 			return nil, err
 		}
-		if p.Status == keyturn.PolicyDeprecated {
+		if attach && p.Status == keyturn.PolicyDeprecated {
 			return nil, keyturn.Errorf(keyturn.ErrInvalid, "Policies[%d].PolicyArn %q is DEPRECATED and cannot be attached to a team.", i, ref)
 		}
 		out = append(out, p)

@@ -94,10 +94,14 @@ func (e *Engine) StartSession(ctx context.Context, c Caller, in StartSessionInpu
 		if t == nil {
 			return notFound("Approval team", in.TeamArn)
 		}
+		duration := in.Duration
+		if duration == 0 {
+			duration = e.cfg.SessionTTL
+		}
 		if in.ClientToken != "" {
 			prior, err := tx.GetSessionByClientToken(ctx, t.Arn, c.AccountID, in.ClientToken)
 			if err == nil {
-				if !sameRequest(prior, in, c) {
+				if !sameRequest(prior, in, c, duration) {
 					return keyturn.Errorf(keyturn.ErrConflict,
 						"ClientToken %q was already used to start session %s with different parameters. Use a new ClientToken for a new session.", in.ClientToken, prior.Arn)
 				}
@@ -111,7 +115,7 @@ func (e *Engine) StartSession(ctx context.Context, c Caller, in StartSessionInpu
 		if t.Status != keyturn.TeamActive {
 			return keyturn.Errorf(keyturn.ErrConflict, "Approval team %s is %s (%s); only an ACTIVE team can approve sessions.", t.Arn, t.Status, t.StatusCode)
 		}
-		policies, err := resolvePolicies(ctx, tx, t.Policies)
+		policies, err := resolvePolicies(ctx, tx, t.Policies, false)
 		if err != nil {
 			return err
 		}
@@ -129,16 +133,12 @@ func (e *Engine) StartSession(ctx context.Context, c Caller, in StartSessionInpu
 				in.ActionName, t.Arn, strings.Join(protected, ", "))
 		}
 
-		duration := in.Duration
-		if duration == 0 {
-			duration = e.cfg.SessionTTL
-		}
 		s := e.teamSession(t, keyturn.KindOperation, in.ActionName, in.Description, c, now)
 		s.ProtectedResourceArn = in.ProtectedResourceArn
 		s.Metadata = in.Metadata
 		s.RequesterComment = in.RequesterComment
 		s.RequesterServicePrincipal = protecting.ServicePrincipal
-		s.AdditionalSecurityRequirements = slices.Compact(slices.Sorted(slices.Values(in.AdditionalSecurityRequirements)))
+		s.AdditionalSecurityRequirements = normalRequirements(in.AdditionalSecurityRequirements)
 		s.ExpirationTime = now.Add(duration)
 		s.ClientToken = in.ClientToken
 		if err := tx.CreateSession(ctx, s); err != nil {
@@ -153,15 +153,26 @@ func (e *Engine) StartSession(ctx context.Context, c Caller, in StartSessionInpu
 	return out, err
 }
 
+// normalRequirements returns the security requirements sorted and without
+// duplicates, as a session stores them.
+func normalRequirements(requirements []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(requirements)))
+}
+
 // sameRequest reports whether a session was started by the same request as
-// in, so that a replay can return it.
-func sameRequest(s *keyturn.Session, in StartSessionInput, c Caller) bool {
+// in, so that a replay can return it. duration is the lifetime that in
+// requests, with the default applied. The security requirements are
+// compared too, because a replay that adds approver verification must not
+// return a session without it.
+func sameRequest(s *keyturn.Session, in StartSessionInput, c Caller, duration time.Duration) bool {
 	return s.ActionName == in.ActionName &&
 		s.ProtectedResourceArn == in.ProtectedResourceArn &&
 		s.Description == in.Description &&
 		s.RequesterComment == in.RequesterComment &&
 		s.RequesterPrincipalArn == c.PrincipalArn &&
-		maps.Equal(s.Metadata, in.Metadata)
+		maps.Equal(s.Metadata, in.Metadata) &&
+		s.ExpirationTime.Sub(s.InitiationTime) == duration &&
+		slices.Equal(s.AdditionalSecurityRequirements, normalRequirements(in.AdditionalSecurityRequirements))
 }
 
 // GetSession returns a session of the caller's account as it stands now.

@@ -204,7 +204,7 @@ func (e *Engine) applyDraft(ctx context.Context, tx keyturn.Tx, t *keyturn.Team,
 	t.VersionID = p.VersionID
 	t.Description = p.Description
 	t.MinApprovals = p.MinApprovals
-	t.Approvers = p.Approvers
+	t.Approvers = mergeApprovers(t.Approvers, p.Approvers)
 	t.LastUpdateTime = now
 	if p.SynchronizeMFA {
 		if err := synchronizeMFA(ctx, tx, t); err != nil {
@@ -218,6 +218,24 @@ func (e *Engine) applyDraft(ctx context.Context, tx keyturn.Tx, t *keyturn.Team,
 	e.log.InfoContext(ctx, "approval team update applied", "arn", t.Arn, "version_id", t.VersionID)
 	return e.cancelPendingSessions(ctx, tx, t, updateSession, keyturn.SessionConfigurationChanged,
 		fmt.Sprintf("The approval team's configuration changed to version %s while the session was pending.", t.VersionID), now)
+}
+
+// mergeApprovers returns the draft's approvers, taking the current record
+// of each approver who stays. The draft copied those records when the
+// update was proposed, so only the current ones hold the activity since
+// then, such as the votes on the update session itself.
+func mergeApprovers(current, draft []keyturn.Approver) []keyturn.Approver {
+	out := make([]keyturn.Approver, len(draft))
+	for i, a := range draft {
+		out[i] = a
+		for _, c := range current {
+			if c.ApproverID == a.ApproverID {
+				out[i] = c
+				break
+			}
+		}
+	}
+	return out
 }
 
 // approveDeletion starts the pending window of an approved deletion, or

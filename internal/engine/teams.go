@@ -55,7 +55,7 @@ func (e *Engine) CreateTeam(ctx context.Context, c Caller, in CreateTeamInput) (
 		if err := checkApproverSources(in.Approvers, src.Arn); err != nil {
 			return err
 		}
-		if _, err := resolvePolicies(ctx, tx, in.Policies); err != nil {
+		if _, err := resolvePolicies(ctx, tx, in.Policies, true); err != nil {
 			return err
 		}
 		n, err := tx.CountTeams(ctx, c.AccountID, c.Region)
@@ -319,9 +319,13 @@ func (e *Engine) DeleteInactiveTeamVersion(ctx context.Context, c Caller, arn, v
 				return keyturn.Errorf(keyturn.ErrConflict,
 					"Version %s is a pending update in %s. Cancel its session %s with CancelSession instead.", versionID, t.PendingUpdate.StatusCode, t.UpdateSessionArn)
 			}
+			// The team's status shows the failed draft unless a deletion
+			// started since, whose status must stay.
+			if t.StatusCode == t.PendingUpdate.StatusCode {
+				t.StatusCode, t.StatusMessage = "", ""
+			}
 			t.PendingUpdate = nil
 			t.UpdateSessionArn = ""
-			t.StatusCode, t.StatusMessage = "", ""
 			return tx.UpdateTeam(ctx, t)
 		default:
 			return keyturn.Errorf(keyturn.ErrNotFound, "Approval team %s has no version %s.", arn, versionID)

@@ -84,9 +84,13 @@ func (e *Engine) Vote(ctx context.Context, v Voter, sessionArn string, response 
 		}
 		if ta := t.Approver(a.ApproverID); ta != nil {
 			ta.LastActivity, ta.LastActivityTime = keyturn.ActivityVoted, now
+			// A newer baseline may wait for this approver too; only this
+			// session's mark is cleared.
 			if s.Kind == keyturn.KindBaseline {
 				ta.LastActivity = keyturn.ActivityBaselined
-				ta.PendingBaselineSessionArn = ""
+				if ta.PendingBaselineSessionArn == s.Arn {
+					ta.PendingBaselineSessionArn = ""
+				}
 			}
 		}
 		deleted := false
