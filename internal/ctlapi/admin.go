@@ -146,6 +146,11 @@ func (h *Handler) revokeTokens(ctx context.Context, c engine.Caller, r *request)
 	return struct{ Revoked int }{n}, nil
 }
 
+// maxDurationMinutes is ten years in minutes. It keeps the conversion to a
+// time.Duration from overflowing; the engine applies the server's own,
+// lower, maximum.
+const maxDurationMinutes = 10 * 365 * 24 * 60
+
 func (h *Handler) startSession(ctx context.Context, c engine.Caller, r *request) (any, error) {
 	var in struct {
 		ApprovalTeamArn                string
@@ -164,8 +169,9 @@ func (h *Handler) startSession(ctx context.Context, c engine.Caller, r *request)
 	if in.ApprovalTeamArn == "" {
 		return nil, keyturn.Errorf(keyturn.ErrInvalid, "ApprovalTeamArn is missing: name the team that approves the operation.")
 	}
-	if in.DurationMinutes < 0 {
-		return nil, keyturn.Errorf(keyturn.ErrInvalid, "DurationMinutes %d is invalid: it must be positive.", in.DurationMinutes)
+	if in.DurationMinutes < 0 || in.DurationMinutes > maxDurationMinutes {
+		return nil, keyturn.Errorf(keyturn.ErrInvalid,
+			"DurationMinutes %d is out of range: it must be between 1 and the server's maximum session duration, in minutes.", in.DurationMinutes)
 	}
 	s, err := h.engine.StartSession(ctx, c, engine.StartSessionInput{
 		TeamArn:                        in.ApprovalTeamArn,

@@ -9,6 +9,9 @@ import (
 	"github.com/keyturn/keyturn/internal/wire"
 )
 
+// maxAdvanceSeconds is 100 years, the most the clock can run ahead.
+const maxAdvanceSeconds = 100 * 365 * 24 * 3600
+
 type clockOutput struct {
 	// Time is the workflow clock's reading.
 	Time wire.Time
@@ -49,6 +52,9 @@ func (h *Handler) setClock(ctx context.Context, c engine.Caller, r *request) (an
 	case in.AdvanceSeconds != nil:
 		if *in.AdvanceSeconds < 0 {
 			return nil, keyturn.Errorf(keyturn.ErrInvalid, "AdvanceSeconds %v is invalid: the clock only moves forward.", *in.AdvanceSeconds)
+		}
+		if *in.AdvanceSeconds > maxAdvanceSeconds {
+			return nil, keyturn.Errorf(keyturn.ErrInvalid, "AdvanceSeconds %v is too large: the clock can move at most 100 years ahead.", *in.AdvanceSeconds)
 		}
 		target = h.dev.ClockNow().Add(time.Duration(*in.AdvanceSeconds * float64(time.Second)))
 	case in.Frozen != nil:

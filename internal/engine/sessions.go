@@ -221,7 +221,7 @@ func (e *Engine) CancelSession(ctx context.Context, c Caller, arn string) error 
 		case s.Expired(now):
 			return keyturn.Errorf(keyturn.ErrConflict, "Session %s expired at %s and can no longer be cancelled.", arn, s.ExpirationTime.Format(time.RFC3339))
 		case s.Status != keyturn.SessionPending:
-			return keyturn.Errorf(keyturn.ErrConflict, "Session %s is %s and can no longer be cancelled.", arn, s.Status)
+			return keyturn.Errorf(keyturn.ErrConflict, "Session %s is %s and can no longer be cancelled.", arn, describeStatus(s))
 		}
 		message := fmt.Sprintf("Cancelled by %s.", c.PrincipalArn)
 		deleted, err := e.finishSession(ctx, tx, t, s, keyturn.SessionCancelled, "", message, now)

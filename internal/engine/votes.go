@@ -55,12 +55,14 @@ func (e *Engine) Vote(ctx context.Context, v Voter, sessionArn string, response 
 		}
 	}
 
-	now := e.Now()
 	err = e.store.Update(ctx, func(tx keyturn.Tx) error {
 		t, err := tx.LockTeam(ctx, s.TeamArn)
 		if err != nil && !isNotFound(err) {
 			return err
 		}
+		// Read the time under the team's lock, so that the votes of a
+		// session and its decision carry times in the order they commit.
+		now := e.Now()
 		if s, err = tx.GetSession(ctx, sessionArn); err != nil {
 			return err
 		}
@@ -121,13 +123,22 @@ func checkVote(s *keyturn.Session, u *keyturn.User, now time.Time) error {
 	case s.Expired(now):
 		return keyturn.Errorf(keyturn.ErrConflict, "Session %s expired at %s; it no longer takes votes.", s.Arn, s.ExpirationTime.Format(time.RFC3339))
 	case s.Status != keyturn.SessionPending:
-		return keyturn.Errorf(keyturn.ErrConflict, "Session %s is %s; it no longer takes votes.", s.Arn, s.Status)
+		return keyturn.Errorf(keyturn.ErrConflict, "Session %s is %s; it no longer takes votes.", s.Arn, describeStatus(s))
 	}
 	if prior := s.Vote(s.Approver(u.ID).ApproverID); prior != nil {
 		return keyturn.Errorf(keyturn.ErrConflict, "You already voted %s in session %s at %s; votes are final.",
 			prior.Response, s.Arn, prior.Time.Format(time.RFC3339))
 	}
 	return nil
+}
+
+// describeStatus returns a session's status with its code, such as
+// "FAILED (EXPIRED)".
+func describeStatus(s *keyturn.Session) string {
+	if s.StatusCode == "" {
+		return string(s.Status)
+	}
+	return fmt.Sprintf("%s (%s)", s.Status, s.StatusCode)
 }
 
 // decide returns the session's final status once its votes settle it.

@@ -14,6 +14,11 @@ import (
 // clock's state, so that a moved clock survives a restart.
 const devClockMeta = "dev_clock"
 
+// maxClockOffset bounds how far a development clock may run ahead of the
+// real time. time.Duration holds about 292 years; 100 leaves room for the
+// durations that the workflow adds to the clock's time.
+const maxClockOffset = 100 * 365 * 24 * time.Hour
+
 // DevClock is the workflow clock of a development server: the real time
 // plus an offset that tests can set, or a frozen time that moves only when
 // a test moves it. Its state is kept in the store.
@@ -91,6 +96,10 @@ func (c *DevClock) Set(ctx context.Context, store keyturn.Store, t time.Time, fr
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	current := c.state.now()
+	if limit := time.Now().UTC().Add(maxClockOffset); t.After(limit) {
+		return current, keyturn.Errorf(keyturn.ErrInvalid,
+			"The clock can move at most %d years ahead of the real time, to %s; %s is later.", maxClockOffset/(365*24*time.Hour), limit.Format(time.RFC3339), t.Format(time.RFC3339))
+	}
 	if t.Before(current) {
 		return current, keyturn.Errorf(keyturn.ErrInvalid,
 			"The clock cannot move backwards: it reads %s, later than %s.", current.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano))
@@ -150,4 +159,19 @@ func (d devControls) Reset(ctx context.Context, account string) error {
 		return d.s.clock.reset(ctx, d.s.store)
 	}
 	return nil
+}
+
+// AdvanceClockWithoutSweep moves a development server's workflow clock
+// forward by d, frozen or running as it was, and applies none of the
+// transitions that fall due. Reads report those at once, and the sweeper
+// stores them on its next run. Tests use it to check what reads report
+// before any sweep.
+func (s *Server) AdvanceClockWithoutSweep(ctx context.Context, d time.Duration) (time.Time, error) {
+	if s.clock == nil {
+		return time.Time{}, keyturn.Errorf(keyturn.ErrInvalid, "The workflow clock can be moved on a development server only.")
+	}
+	if d < 0 {
+		return time.Time{}, keyturn.Errorf(keyturn.ErrInvalid, "The clock cannot move backwards by %s.", d)
+	}
+	return s.clock.Set(ctx, s.store, s.clock.Now().Add(d), s.clock.Frozen())
 }
