@@ -23,6 +23,7 @@ import (
 	mpatypes "github.com/aws/aws-sdk-go-v2/service/mpa/types"
 
 	"github.com/keyturn/keyturn/client"
+	"github.com/keyturn/keyturn/internal/mail"
 	"github.com/keyturn/keyturn/internal/server"
 )
 
@@ -41,6 +42,16 @@ type Options struct {
 	Seed uint64
 	// Logger receives the server's logs. Default: discarded.
 	Logger *slog.Logger
+	// SweepInterval is how often the background sweeper applies expiries.
+	// Default: 50 milliseconds. An interval longer than the test, such as
+	// 24 hours, keeps the sweeper from running, so that only AdvanceClock
+	// stores the transitions that fall due.
+	SweepInterval time.Duration
+	// SMTPAddr is the host:port of an SMTP server through which the server
+	// e-mails one-time codes, in the clear, from SMTPFrom. Default: no
+	// e-mail.
+	SMTPAddr string
+	SMTPFrom string
 }
 
 // Server is a Keyturn server running in the test's process.
@@ -74,14 +85,21 @@ func Start(tb testing.TB, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	srv, err := server.New(context.Background(), server.Config{
+	if opts.SweepInterval == 0 {
+		opts.SweepInterval = 50 * time.Millisecond
+	}
+	cfg := server.Config{
 		Addr:          "127.0.0.1:0",
 		Database:      opts.Database,
 		Dev:           true,
 		Seed:          opts.Seed,
-		SweepInterval: 50 * time.Millisecond,
+		SweepInterval: opts.SweepInterval,
 		Logger:        opts.Logger,
-	})
+	}
+	if opts.SMTPAddr != "" {
+		cfg.SMTP = &mail.Config{Addr: opts.SMTPAddr, From: opts.SMTPFrom, TLS: mail.TLSNone}
+	}
+	srv, err := server.New(context.Background(), cfg)
 	if err != nil {
 		tb.Fatalf("keyturntest: start server: %v", err)
 	}
@@ -94,6 +112,15 @@ func Start(tb testing.TB, opts Options) *Server {
 		<-done
 	})
 	return &Server{URL: srv.URL(), AccountID: opts.AccountID, Region: opts.Region, srv: srv}
+}
+
+// WithAccount returns the server as seen by another account: its AWSConfig,
+// clients and helpers sign requests as accountID, which must be 12 digits.
+// Accounts share nothing but the policy catalogue.
+func (s *Server) WithAccount(accountID string) *Server {
+	c := *s
+	c.AccountID = accountID
+	return &c
 }
 
 // AWSConfig returns a configuration for aws-sdk-go-v2 clients that sends
@@ -258,6 +285,19 @@ func (s *Server) AdvanceClock(tb testing.TB, d time.Duration) time.Time {
 		tb.Fatalf("keyturntest: advance the clock by %s: %v", d, err)
 	}
 	return c.Time
+}
+
+// AdvanceClockWithoutSweep moves the server's workflow clock forward like
+// AdvanceClock, but applies no transitions. Reads must still report what
+// fell due, such as an expired session. With a long Options.SweepInterval,
+// nothing is stored until the next AdvanceClock.
+func (s *Server) AdvanceClockWithoutSweep(tb testing.TB, d time.Duration) time.Time {
+	tb.Helper()
+	now, err := s.srv.AdvanceClockWithoutSweep(context.Background(), d)
+	if err != nil {
+		tb.Fatalf("keyturntest: advance the clock by %s without a sweep: %v", d, err)
+	}
+	return now
 }
 
 // Now returns the server's workflow clock.

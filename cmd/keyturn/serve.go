@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keyturn/keyturn/internal/mail"
 	"github.com/keyturn/keyturn/internal/server"
 )
 
@@ -15,6 +16,7 @@ func newServeCommand() *cobra.Command {
 	var (
 		cfg             server.Config
 		credentialsFile string
+		smtp            mail.Config
 		strict          bool
 		logLevel        string
 		logFormat       string
@@ -52,6 +54,9 @@ flag name in upper case, with dashes as underscores (KEYTURN_DATABASE).`,
 			if strict {
 				cfg.Engine.MinApprovers, cfg.Engine.MinApprovals = 3, 2
 			}
+			if smtp.Addr != "" {
+				cfg.SMTP = &smtp
+			}
 			if cfg.Dev {
 				logger.Warn("development mode: any AWS credentials are accepted and tests can move the clock and act as any approver; never use it in production")
 			}
@@ -76,6 +81,12 @@ flag name in upper case, with dashes as underscores (KEYTURN_DATABASE).`,
 	f.DurationVar(&cfg.Engine.MaxSessionTTL, "max-session-ttl", 7*24*time.Hour, "longest session duration a requester may ask for")
 	f.IntVar(&cfg.Engine.MaxTeamsPerAccount, "max-teams-per-account", 100, "approval teams an account may have in a region")
 	f.BoolVar(&strict, "strict-team-rules", false, "require at least 3 approvers and 2 approvals per team, as the AWS console does")
+	f.StringVar(&smtp.Addr, "smtp-addr", "", "host:port of the SMTP server that delivers e-mailed one-time codes and enrolment codes (default: no e-mail)")
+	f.StringVar(&smtp.From, "smtp-from", "", "sender address of Keyturn's e-mail, such as keyturn@example.com")
+	f.StringVar(&smtp.Username, "smtp-username", "", "user name for SMTP authentication (default: no authentication)")
+	f.StringVar(&smtp.Password, "smtp-password", "", "password for SMTP authentication; prefer the environment variable KEYTURN_SMTP_PASSWORD, which other users cannot see in the process list")
+	f.StringVar(&smtp.TLS, "smtp-tls", mail.TLSStartTLS, "SMTP encryption: starttls (required STARTTLS), tls (TLS from the start, as on port 465) or none (only towards a relay on the same host)")
+	f.DurationVar(&smtp.Timeout, "smtp-timeout", 30*time.Second, "longest time to connect to the SMTP server and send one message")
 	f.StringVar(&logLevel, "log-level", "info", "lowest level logged: debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	return cmd
