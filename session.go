@@ -111,7 +111,8 @@ type Session struct {
 	// ClientToken makes starting a session idempotent for one requester.
 	ClientToken string `json:"client_token,omitempty"`
 
-	// Votes are the responses received so far, in the order they arrived.
+	// Votes are the responses received so far, ordered by vote time and
+	// then approver id.
 	Votes []Vote `json:"votes,omitempty"`
 }
 

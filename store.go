@@ -140,8 +140,9 @@ type Tx interface {
 	// ListTeams returns the account's teams in the region, newest first.
 	ListTeams(ctx context.Context, account, region string, after Cursor, limit int) ([]*Team, error)
 	CountTeams(ctx context.Context, account, region string) (int, error)
-	// CountTeamsUsingIdentitySource counts the teams whose approvers, in the
-	// applied configuration or a pending update, come from the source.
+	// CountTeamsUsingIdentitySource counts the teams of the source's account
+	// and region whose approvers, in the applied configuration or a pending
+	// update, come from the source.
 	CountTeamsUsingIdentitySource(ctx context.Context, sourceArn string) (int, error)
 	// DueTeams returns the ARNs of teams whose next deadline is not after
 	// now, oldest deadline first.
@@ -149,7 +150,8 @@ type Tx interface {
 
 	// CreateSession stores a new session and sets its Seq.
 	CreateSession(ctx context.Context, s *Session) error
-	// GetSession returns the session with its votes.
+	// GetSession returns the session with its votes, ordered by vote time
+	// and then approver id.
 	GetSession(ctx context.Context, arn string) (*Session, error)
 	// GetSessionByClientToken returns the session that a requester started
 	// on the team with the client token.

@@ -134,8 +134,8 @@ func (t *tx) CreateOneTimeCode(ctx context.Context, c *keyturn.OneTimeCode) erro
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO one_time_codes (id, user_id, purpose, created_at, doc) VALUES (?, ?, ?, ?, ?)`,
-		c.ID, c.UserID, c.Purpose, nanos(c.CreatedAt), doc)
+	_, err = t.exec(ctx, `INSERT INTO one_time_codes (id, account_id, user_id, purpose, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ID, c.AccountID, c.UserID, c.Purpose, nanos(c.CreatedAt), doc)
 	return err
 }
 
@@ -191,10 +191,16 @@ func (t *tx) GetIdempotencyRecord(ctx context.Context, key string) (*keyturn.Ide
 		return nil, err
 	}
 	r.Result = []byte(result)
-	r.CreationTime = time.Unix(0, created).UTC()
+	if created != 0 {
+		r.CreationTime = time.Unix(0, created).UTC()
+	}
 	return r, nil
 }
 
+// PutIdempotencyRecord stores the result as text.
+//
+// NOTE: PostgreSQL rejects a result that is not valid UTF-8 or that
+// contains a NUL byte, which SQLite accepts. The engine stores JSON only.
 func (t *tx) PutIdempotencyRecord(ctx context.Context, r *keyturn.IdempotencyRecord) error {
 	_, err := t.exec(ctx, `INSERT INTO idempotency_records (key, request_hash, result, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at`,
@@ -223,7 +229,7 @@ func (t *tx) DeleteAccount(ctx context.Context, account string) error {
 		query string
 		arg   string
 	}{
-		{`DELETE FROM one_time_codes WHERE user_id IN (SELECT id FROM users WHERE account_id = ?)`, account},
+		{`DELETE FROM one_time_codes WHERE account_id = ?`, account},
 		{`DELETE FROM credentials WHERE account_id = ?`, account},
 		{`DELETE FROM users WHERE account_id = ?`, account},
 		{`DELETE FROM identity_sources WHERE account_id = ?`, account},

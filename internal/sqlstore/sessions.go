@@ -21,6 +21,9 @@ func sessionDoc(s *keyturn.Session) (string, error) {
 }
 
 func (t *tx) CreateSession(ctx context.Context, s *keyturn.Session) error {
+	if err := t.checkWritable(); err != nil {
+		return err
+	}
 	doc, err := sessionDoc(s)
 	if err != nil {
 		return err
@@ -133,9 +136,12 @@ func (t *tx) ListSessions(ctx context.Context, q keyturn.SessionQuery) ([]*keytu
 		args = append(args, fargs...)
 	}
 	if !q.After.IsZero() {
+		// The first bound is implied by the second, but unlike the OR it
+		// lets both databases start the index scan at the cursor. Without
+		// it, SQLite reads every session after the cursor and sorts them.
 		at := nanos(q.After.Time)
-		where = append(where, "(initiation_time < ? OR (initiation_time = ? AND seq < ?))")
-		args = append(args, at, at, q.After.Seq)
+		where = append(where, "initiation_time <= ?", "(initiation_time < ? OR (initiation_time = ? AND seq < ?))")
+		args = append(args, at, at, at, q.After.Seq)
 	}
 	query := `SELECT seq, doc FROM sessions WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY initiation_time DESC, seq DESC LIMIT ?`

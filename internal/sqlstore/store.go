@@ -129,9 +129,27 @@ type tx struct {
 	write bool
 }
 
+// exec runs a statement that writes.
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := t.checkWritable(); err != nil {
+		return nil, err
+	}
 	res, err := t.tx.ExecContext(ctx, t.d.rebind(query), args...)
 	return res, t.d.translate(err)
+}
+
+// errReadOnly is returned by a write in a View. It is a bug in the caller,
+// so it carries no keyturn error code.
+var errReadOnly = errors.New("sqlstore: write in a read-only transaction: use Store.Update for writes")
+
+// checkWritable returns errReadOnly in a View. The databases reject writes
+// in a View too, except in an in-memory SQLite store, whose one connection
+// serves reads and writes, so no transaction on it is read-only.
+func (t *tx) checkWritable() error {
+	if !t.write {
+		return errReadOnly
+	}
+	return nil
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {

@@ -9,6 +9,9 @@ import (
 )
 
 func (t *tx) CreateTeam(ctx context.Context, team *keyturn.Team) error {
+	if err := t.checkWritable(); err != nil {
+		return err
+	}
 	team.Seq = 0
 	doc, err := encode(team)
 	if err != nil {
@@ -72,8 +75,11 @@ func (t *tx) ListTeams(ctx context.Context, account, region string, after keytur
 	query := `SELECT ` + teamColumns + ` FROM teams WHERE account_id = ? AND region = ?`
 	args := []any{account, region}
 	if !after.IsZero() {
-		query += ` AND (created_at < ? OR (created_at = ? AND seq < ?))`
-		args = append(args, nanos(after.Time), nanos(after.Time), after.Seq)
+		// created_at <= ? lets the index scan start at the cursor, as in
+		// ListSessions.
+		at := nanos(after.Time)
+		query += ` AND created_at <= ? AND (created_at < ? OR (created_at = ? AND seq < ?))`
+		args = append(args, at, at, at, after.Seq)
 	}
 	query += ` ORDER BY created_at DESC, seq DESC LIMIT ?`
 	args = append(args, limit)

@@ -39,12 +39,14 @@ CREATE UNIQUE INDEX credentials_hash ON credentials (kind, hash) WHERE hash <> '
 
 CREATE TABLE one_time_codes (
     id         TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
     user_id    TEXT NOT NULL,
     purpose    TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     doc        TEXT NOT NULL
 );
 CREATE INDEX one_time_codes_user ON one_time_codes (user_id, purpose, created_at);
+CREATE INDEX one_time_codes_account ON one_time_codes (account_id);
 
 CREATE TABLE teams (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
