@@ -190,6 +190,12 @@ type Tx interface {
 	// DeleteIdempotencyRecords removes records created before the time.
 	DeleteIdempotencyRecords(ctx context.Context, before time.Time) error
 
+	// Export returns every record of the account, or of every account and
+	// the policy catalogue when account is empty, with teams and sessions
+	// in Seq order. One-time codes and idempotency records are left out:
+	// they last minutes and hours.
+	Export(ctx context.Context, account string) (*Snapshot, error)
+
 	// DeleteAccount removes every record of the account: identity
 	// sources, users and their credentials, teams, sessions, votes, tags
 	// and idempotency records. With an empty account it removes the

@@ -102,6 +102,13 @@ func (h *Handler) routes() {
 	dev("GET /keyturn/v1/dev/clock", h.getClock)
 	dev("PUT /keyturn/v1/dev/clock", h.setClock)
 	dev("POST /keyturn/v1/dev/reset", h.reset)
+	dev("GET /keyturn/v1/dev/rules", h.listRules)
+	dev("POST /keyturn/v1/dev/rules", h.addRule)
+	dev("DELETE /keyturn/v1/dev/rules", h.deleteRules)
+	dev("DELETE /keyturn/v1/dev/rules/{id}", h.deleteRule)
+
+	admin("GET /keyturn/v1/snapshot", h.exportSnapshot)
+	admin("POST /keyturn/v1/snapshot", h.importSnapshot)
 
 	h.mux.HandleFunc("/keyturn/v1/", func(w http.ResponseWriter, r *http.Request) {
 		wire.WriteError(w, r, h.log, &wire.APIError{

@@ -102,3 +102,103 @@ func (h *Handler) reset(ctx context.Context, c engine.Caller, r *request) (any, 
 		AllAccounts bool
 	}{account, account == ""}, nil
 }
+
+// addRule adds an automatic answer. A rule covers the caller's account
+// unless AllAccounts is set.
+func (h *Handler) addRule(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	var in struct {
+		engine.Rule
+		AllAccounts bool
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	if in.ID != "" {
+		return nil, keyturn.Errorf(keyturn.ErrInvalid, "RuleId is assigned by the server; leave it out.")
+	}
+	rule := in.Rule
+	switch {
+	case in.AllAccounts && rule.AccountID != "":
+		return nil, keyturn.Errorf(keyturn.ErrInvalid, "Give AccountId or AllAccounts, not both.")
+	case !in.AllAccounts && rule.AccountID == "":
+		rule.AccountID = c.AccountID
+	}
+	return h.engine.AddRule(ctx, rule)
+}
+
+func (h *Handler) listRules(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	rules, err := h.engine.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ Rules []engine.Rule }{rules}, nil
+}
+
+func (h *Handler) deleteRule(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	return struct{}{}, h.engine.DeleteRule(ctx, r.PathValue("id"))
+}
+
+func (h *Handler) deleteRules(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	return struct{}{}, h.engine.DeleteRule(ctx, "")
+}
+
+// snapshotAccount returns the account a snapshot request covers: the
+// caller's, the one named by AccountId, or every account with AllAccounts.
+func snapshotAccount(c engine.Caller, r *request) (string, error) {
+	q := r.URL.Query()
+	all := q.Get("AllAccounts") == "true"
+	account := q.Get("AccountId")
+	switch {
+	case all && account != "":
+		return "", keyturn.Errorf(keyturn.ErrInvalid, "Give AccountId or AllAccounts, not both.")
+	case all:
+		return "", nil
+	case account != "":
+		return account, nil
+	}
+	return c.AccountID, nil
+}
+
+// trusted refuses callers that may not read or replace other users'
+// credentials, which snapshots hold: only operators, or anyone on a
+// development server, may.
+func (h *Handler) trusted(c engine.Caller) error {
+	if h.dev == nil && !c.Operator {
+		return keyturn.Errorf(keyturn.ErrAccessDenied,
+			"Snapshots hold approvers' credentials, so only operator credentials may export or import them on this server.")
+	}
+	return nil
+}
+
+func (h *Handler) exportSnapshot(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	if err := h.trusted(c); err != nil {
+		return nil, err
+	}
+	account, err := snapshotAccount(c, r)
+	if err != nil {
+		return nil, err
+	}
+	return h.engine.Export(ctx, account)
+}
+
+func (h *Handler) importSnapshot(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	if err := h.trusted(c); err != nil {
+		return nil, err
+	}
+	var snap keyturn.Snapshot
+	if err := r.decode(&snap); err != nil {
+		return nil, err
+	}
+	replace := r.URL.Query().Get("Replace") == "true"
+	res, err := h.engine.Import(ctx, &snap, replace)
+	if err != nil {
+		return nil, err
+	}
+	if h.dev != nil && h.dev.ClockNow().Before(snap.WorkflowTime) {
+		// Records from a clock that ran ahead must not lie in the future.
+		if _, err := h.dev.SetClock(ctx, snap.WorkflowTime, h.dev.ClockFrozen()); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}

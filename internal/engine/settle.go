@@ -281,8 +281,9 @@ func (e *Engine) cancelPendingSessions(ctx context.Context, tx keyturn.Tx, t *ke
 
 // Sweep applies every transition due at the workflow clock's now: expired
 // sessions, expired invitations and ended deletion windows. It also drops
-// idempotency records that have run out. It returns the number of teams and
-// sessions it changed. Each transition has its own transaction, so an error
+// idempotency records that have run out, and applies the automatic answers
+// of development rules. It returns the number of teams, sessions and
+// answers it handled. Each transition has its own transaction, so an error
 // leaves the others applied.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	now := e.Now()
@@ -341,7 +342,11 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	err := e.store.Update(ctx, func(tx keyturn.Tx) error {
 		return tx.DeleteIdempotencyRecords(ctx, now.Add(-idempotencyTTL))
 	})
-	return changed, err
+	if err != nil {
+		return changed, err
+	}
+	answered, err := e.applyRules(ctx, now)
+	return changed + answered, err
 }
 
 // settleSession records the expiry of one session, with its effect on the
