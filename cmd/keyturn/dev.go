@@ -14,15 +14,16 @@ func newDevCommand() *cobra.Command {
 	o := new(connOptions)
 	cmd := &cobra.Command{
 		Use:   "dev",
-		Short: "Control a development server: its workflow clock and its state",
+		Short: "Control a development server: its workflow clock, state and automatic answers",
 		Long: `Control a server started with keyturn serve --dev, for tests: read and move the
-workflow clock that drives expiry, and delete state. Production servers reject
-these commands.`,
+workflow clock that drives expiry, delete state, and add rules that answer
+invitations and sessions automatically. Production servers reject these
+commands.`,
 		Example: `  keyturn dev clock advance 25h
   keyturn dev reset`,
 	}
 	o.register(cmd.PersistentFlags())
-	cmd.AddCommand(newDevClockCommand(o), newDevResetCommand(o))
+	cmd.AddCommand(newDevClockCommand(o), newDevResetCommand(o), newDevRulesCommand(o))
 	return cmd
 }
 

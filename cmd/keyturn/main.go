@@ -115,6 +115,7 @@ exit codes, listed in their help.`,
 		newPoliciesCommand(),
 		newApproverCommand(),
 		newDevCommand(),
+		newSnapshotCommand(),
 		newVersionCommand(),
 	)
 	return root
