@@ -7,6 +7,17 @@
 // server hands back an aws.Config for aws-sdk-go-v2 that points at it,
 // and helpers that create users, accept invitations, start sessions, vote
 // and move the workflow clock.
+//
+// The environment variable KEYTURN_TEST_STORE chooses the store of servers
+// whose Options.Database is empty: "memory" (the default) or "postgres",
+// which gives each server a fresh schema on the PostgreSQL test server
+// that KEYTURN_TEST_POSTGRES names (default
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable), dropped when
+// the test ends. Such tests skip when that server cannot be reached, and
+// fail instead when the environment variable CI is "true". Run a suite on
+// PostgreSQL with:
+//
+//	KEYTURN_TEST_STORE=postgres go test ./...
 package keyturntest
 
 import (
@@ -14,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -25,7 +37,12 @@ import (
 	"github.com/keyturn/keyturn/client"
 	"github.com/keyturn/keyturn/internal/mail"
 	"github.com/keyturn/keyturn/internal/server"
+	"github.com/keyturn/keyturn/internal/storetest"
 )
+
+// StoreEnv is the environment variable that chooses the store of servers
+// whose Options.Database is empty: "memory" or "postgres".
+const StoreEnv = "KEYTURN_TEST_STORE"
 
 // Options configures a test server. The zero value is a fine default.
 type Options struct {
@@ -35,8 +52,10 @@ type Options struct {
 	// Region is the region of AWSConfig and the helpers. Default:
 	// us-east-1.
 	Region string
-	// Database is where the server keeps its state: "memory" (the default)
-	// keeps nothing on disk; a file path or postgres:// URL keeps it there.
+	// Database is where the server keeps its state: "memory" keeps nothing
+	// on disk; a file path or postgres:// URL keeps it there. Default:
+	// "memory", or a fresh PostgreSQL schema when KEYTURN_TEST_STORE is
+	// "postgres".
 	Database string
 	// Seed, when not zero, makes ARNs and ids repeatable across runs.
 	Seed uint64
@@ -80,7 +99,7 @@ func Start(tb testing.TB, opts Options) *Server {
 		opts.Region = "us-east-1"
 	}
 	if opts.Database == "" {
-		opts.Database = "memory"
+		opts.Database = defaultDatabase(tb)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -112,6 +131,22 @@ func Start(tb testing.TB, opts Options) *Server {
 		<-done
 	})
 	return &Server{URL: srv.URL(), AccountID: opts.AccountID, Region: opts.Region, srv: srv}
+}
+
+// defaultDatabase returns the database of a server whose Options.Database
+// is empty, as KEYTURN_TEST_STORE chooses: "memory", or the URL of a fresh
+// PostgreSQL schema that is dropped when the test ends.
+func defaultDatabase(tb testing.TB) string {
+	tb.Helper()
+	switch store := os.Getenv(StoreEnv); store {
+	case "", "memory":
+		return "memory"
+	case "postgres":
+		return storetest.PostgresURL(tb)
+	default:
+		tb.Fatalf("keyturntest: %s=%q is invalid: use memory or postgres", StoreEnv, store)
+		return ""
+	}
 }
 
 // WithAccount returns the server as seen by another account: its AWSConfig,

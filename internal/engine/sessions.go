@@ -201,7 +201,6 @@ func (e *Engine) CancelSession(ctx context.Context, c Caller, arn string) error 
 	if err := checkOwner(c, arn, "Session"); err != nil {
 		return err
 	}
-	now := e.Now()
 	teamArn, err := e.sessionTeam(ctx, arn)
 	if err != nil {
 		return err
@@ -211,6 +210,9 @@ func (e *Engine) CancelSession(ctx context.Context, c Caller, arn string) error 
 		if err != nil && !isNotFound(err) {
 			return err
 		}
+		// Read the time under the team's lock, as Vote does, so that no
+		// vote counted before the cancellation is later than it.
+		now := e.Now()
 		s, err := tx.GetSession(ctx, arn)
 		if err != nil {
 			return orNotFound(err, "Session", arn)
