@@ -48,13 +48,20 @@ func (c *Client) ListRules(ctx context.Context) ([]Rule, error) {
 	return out.Rules, c.do(ctx, "GET", "/keyturn/v1/dev/rules", nil, nil, &out, authAdmin)
 }
 
-// DeleteRule deletes one automatic answer, or every one when id is empty.
+// DeleteRule deletes one automatic answer.
 func (c *Client) DeleteRule(ctx context.Context, id string) error {
-	path := "/keyturn/v1/dev/rules"
-	if id != "" {
-		path += "/" + escape(id)
+	return c.do(ctx, "DELETE", "/keyturn/v1/dev/rules/"+escape(id), nil, nil, nil, authAdmin)
+}
+
+// DeleteRules deletes the automatic answers of the caller's account, or of
+// every account with allAccounts, and returns how many it deleted.
+func (c *Client) DeleteRules(ctx context.Context, allAccounts bool) (int, error) {
+	q := url.Values{}
+	if allAccounts {
+		q.Set("AllAccounts", "true")
 	}
-	return c.do(ctx, "DELETE", path, nil, nil, nil, authAdmin)
+	var out struct{ Deleted int }
+	return out.Deleted, c.do(ctx, "DELETE", "/keyturn/v1/dev/rules", q, nil, &out, authAdmin)
 }
 
 // ExportSnapshot returns the snapshot file of the caller's account, of the

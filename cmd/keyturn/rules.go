@@ -122,34 +122,38 @@ func newAddRuleCommand(o *connOptions, use, kind, response, short string) *cobra
 }
 
 func newDeleteRuleCommand(o *connOptions) *cobra.Command {
-	var all bool
+	var all, allAccounts bool
 	cmd := &cobra.Command{
 		Use:   "delete [RULE_ID]",
-		Short: "Delete one automatic answer, or all of them with --all",
+		Short: "Delete one automatic answer, or all of your account's with --all",
 		Example: `  keyturn dev rules delete 5f0c3f0e-...
   keyturn dev rules delete --all`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if all == (len(args) == 1) {
-				return fmt.Errorf("give a RULE_ID or --all")
-			}
-			id := ""
-			if len(args) == 1 {
-				id = strings.TrimSpace(args[0])
+			many := all || allAccounts
+			if many == (len(args) == 1) {
+				return fmt.Errorf("give a RULE_ID, --all or --all-accounts")
 			}
 			c, err := o.adminClient(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if err := c.DeleteRule(cmd.Context(), id); err != nil {
+			deleted := 1
+			if many {
+				deleted, err = c.DeleteRules(cmd.Context(), allAccounts)
+			} else {
+				err = c.DeleteRule(cmd.Context(), strings.TrimSpace(args[0]))
+			}
+			if err != nil {
 				return err
 			}
-			return o.printer(cmd).print(struct{}{}, func(w io.Writer) error {
-				_, err := fmt.Fprintln(w, "Deleted.")
+			return o.printer(cmd).print(struct{ Deleted int }{deleted}, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "Deleted %d rules.\n", deleted)
 				return err
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "delete every rule")
+	cmd.Flags().BoolVar(&all, "all", false, "delete every rule of the account of your credentials")
+	cmd.Flags().BoolVar(&allAccounts, "all-accounts", false, "delete every rule of every account")
 	return cmd
 }

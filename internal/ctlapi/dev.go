@@ -138,8 +138,18 @@ func (h *Handler) deleteRule(ctx context.Context, c engine.Caller, r *request) (
 	return struct{}{}, h.engine.DeleteRule(ctx, r.PathValue("id"))
 }
 
+// deleteRules deletes the caller's account's rules, or every rule with
+// AllAccounts=true in the query.
 func (h *Handler) deleteRules(ctx context.Context, c engine.Caller, r *request) (any, error) {
-	return struct{}{}, h.engine.DeleteRule(ctx, "")
+	account := c.AccountID
+	if r.URL.Query().Get("AllAccounts") == "true" {
+		account = ""
+	}
+	n, err := h.engine.DeleteRules(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ Deleted int }{n}, nil
 }
 
 // snapshotAccount returns the account a snapshot request covers: the

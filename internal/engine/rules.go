@@ -143,15 +143,12 @@ func (e *Engine) AddRule(ctx context.Context, r Rule) (*Rule, error) {
 	return &r, nil
 }
 
-// DeleteRule deletes the rule with the id, or every rule when id is empty.
+// DeleteRule deletes the rule with the id.
 func (e *Engine) DeleteRule(ctx context.Context, id string) error {
 	return e.store.Update(ctx, func(tx keyturn.Tx) error {
 		rules, err := loadRules(ctx, tx)
 		if err != nil {
 			return err
-		}
-		if id == "" {
-			return storeRules(ctx, tx, nil)
 		}
 		i := slices.IndexFunc(rules, func(r Rule) bool { return r.ID == id })
 		if i < 0 {
@@ -159,6 +156,22 @@ func (e *Engine) DeleteRule(ctx context.Context, id string) error {
 		}
 		return storeRules(ctx, tx, slices.Delete(rules, i, i+1))
 	})
+}
+
+// DeleteRules deletes the rules of the account, which are those whose
+// AccountID is the account, or every rule when account is empty.
+func (e *Engine) DeleteRules(ctx context.Context, account string) (int, error) {
+	deleted := 0
+	err := e.store.Update(ctx, func(tx keyturn.Tx) error {
+		rules, err := loadRules(ctx, tx)
+		if err != nil {
+			return err
+		}
+		kept := slices.DeleteFunc(rules, func(r Rule) bool { return account == "" || r.AccountID == account })
+		deleted = len(rules) - len(kept)
+		return storeRules(ctx, tx, kept)
+	})
+	return deleted, err
 }
 
 // farFuture bounds the queries that list every pending record.
