@@ -56,7 +56,10 @@ func TestRouterMatchesSDKRequests(t *testing.T) {
 		call   func() error
 		labels map[string]string
 	}{
-		{"CancelSession", func() error { _, err := client.CancelSession(ctx, &mpa.CancelSessionInput{SessionArn: aws.String(sessionArn)}); return err },
+		{"CancelSession", func() error {
+			_, err := client.CancelSession(ctx, &mpa.CancelSessionInput{SessionArn: aws.String(sessionArn)})
+			return err
+		},
 			map[string]string{"SessionArn": sessionArn}},
 		{"CreateApprovalTeam", func() error {
 			_, err := client.CreateApprovalTeam(ctx, &mpa.CreateApprovalTeamInput{Name: aws.String("n"), Description: aws.String("d"),
@@ -76,7 +79,10 @@ func TestRouterMatchesSDKRequests(t *testing.T) {
 			_, err := client.DeleteInactiveApprovalTeamVersion(ctx, &mpa.DeleteInactiveApprovalTeamVersionInput{Arn: aws.String(teamArn), VersionId: aws.String("17")})
 			return err
 		}, map[string]string{"Arn": teamArn, "VersionId": "17"}},
-		{"GetApprovalTeam", func() error { _, err := client.GetApprovalTeam(ctx, &mpa.GetApprovalTeamInput{Arn: aws.String(teamArn)}); return err },
+		{"GetApprovalTeam", func() error {
+			_, err := client.GetApprovalTeam(ctx, &mpa.GetApprovalTeamInput{Arn: aws.String(teamArn)})
+			return err
+		},
 			map[string]string{"Arn": teamArn}},
 		{"GetIdentitySource", func() error {
 			_, err := client.GetIdentitySource(ctx, &mpa.GetIdentitySourceInput{IdentitySourceArn: aws.String(sourceArn)})
@@ -90,11 +96,20 @@ func TestRouterMatchesSDKRequests(t *testing.T) {
 			_, err := client.GetResourcePolicy(ctx, &mpa.GetResourcePolicyInput{ResourceArn: aws.String(teamArn), PolicyName: aws.String("p"), PolicyType: types.PolicyTypeAwsManaged})
 			return err
 		}, nil},
-		{"GetSession", func() error { _, err := client.GetSession(ctx, &mpa.GetSessionInput{SessionArn: aws.String(sessionArn)}); return err },
+		{"GetSession", func() error {
+			_, err := client.GetSession(ctx, &mpa.GetSessionInput{SessionArn: aws.String(sessionArn)})
+			return err
+		},
 			map[string]string{"SessionArn": sessionArn}},
-		{"ListApprovalTeams", func() error { _, err := client.ListApprovalTeams(ctx, &mpa.ListApprovalTeamsInput{MaxResults: aws.Int32(5)}); return err }, nil},
+		{"ListApprovalTeams", func() error {
+			_, err := client.ListApprovalTeams(ctx, &mpa.ListApprovalTeamsInput{MaxResults: aws.Int32(5)})
+			return err
+		}, nil},
 		{"ListIdentitySources", func() error { _, err := client.ListIdentitySources(ctx, &mpa.ListIdentitySourcesInput{}); return err }, nil},
-		{"ListPolicies", func() error { _, err := client.ListPolicies(ctx, &mpa.ListPoliciesInput{NextToken: aws.String("t")}); return err }, nil},
+		{"ListPolicies", func() error {
+			_, err := client.ListPolicies(ctx, &mpa.ListPoliciesInput{NextToken: aws.String("t")})
+			return err
+		}, nil},
 		{"ListPolicyVersions", func() error {
 			_, err := client.ListPolicyVersions(ctx, &mpa.ListPolicyVersionsInput{PolicyArn: aws.String(policyArn)})
 			return err
