@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/keyturn/keyturn/internal/storetest"
+	"github.com/keyturn/keyturn/keyturntest"
 )
 
 // pythonModuleTimeout bounds one Python test module, so that a hung
@@ -117,8 +120,9 @@ type pythonServer struct {
 }
 
 // startServerForPython starts `keyturn serve --dev` on a free loopback
-// port with a database in a temporary directory, and waits until its
-// health check returns 200. The server is stopped when the test ends.
+// port with a SQLite database in a temporary directory, or a fresh
+// PostgreSQL schema when KEYTURN_TEST_STORE is "postgres", and waits until
+// its health check returns 200. The server is stopped when the test ends.
 func startServerForPython(t *testing.T, binary string) *pythonServer {
 	t.Helper()
 	dir := t.TempDir()
@@ -129,9 +133,13 @@ func startServerForPython(t *testing.T, binary string) *pythonServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	database := filepath.Join(dir, "keyturn.db")
+	if os.Getenv(keyturntest.StoreEnv) == "postgres" {
+		database = storetest.PostgresURL(t)
+	}
 	s.cmd = exec.Command(binary, "serve", "--dev",
 		"--addr", addr,
-		"--database", filepath.Join(dir, "keyturn.db"),
+		"--database", database,
 		"--log-format", "text")
 	s.cmd.Stdout = logFile
 	s.cmd.Stderr = logFile

@@ -53,6 +53,10 @@ type Config struct {
 	PublicURL string
 	// SweepInterval is how often the sweeper applies expiries. Default: 1s.
 	SweepInterval time.Duration
+	// RequestTimeout bounds the work of one request and of one sweep. A
+	// database that stops responding without closing its connections fails
+	// them when it passes. Default: 30s.
+	RequestTimeout time.Duration
 	// Seed, when not zero, makes ids repeatable: the same seed and the same
 	// requests give the same ARNs. Development mode only.
 	Seed uint64
@@ -95,6 +99,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.SweepInterval == 0 {
 		cfg.SweepInterval = time.Second
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 30 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -171,7 +178,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle(portal.Prefix, portal.New(s.engine, portal.Config{PublicURL: s.cfg.PublicURL, Logger: s.log}))
 	mux.Handle("/", mpaapi.New(s.engine, verifier, s.log))
 	s.http = &http.Server{
-		Handler: mux,
+		Handler: withTimeout(mux, cfg.RequestTimeout),
 		// Bounds against slow clients; MPA requests and responses are small.
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -272,7 +279,7 @@ func (s *Server) sweep(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		n, err := s.engine.Sweep(ctx)
+		n, err := s.sweepOnce(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			// Log a failure once until it changes or clears, not every tick.
@@ -290,6 +297,28 @@ func (s *Server) sweep(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// sweepOnce runs one sweep, bounded by the request timeout. Each
+// transition has its own transaction, so a sweep cut short keeps the
+// transitions it applied, and the next one goes on from there.
+func (s *Server) sweepOnce(ctx context.Context) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	return s.engine.Sweep(ctx)
+}
+
+// withTimeout gives every request a deadline. A database that stops
+// responding without closing its connections, as happens behind a network
+// partition, would otherwise hold a request until the client gives up.
+// Clients see a request that ran out of time as InternalServerException:
+// the PostgreSQL store returns ErrUnavailable when the deadline passes.
+func withTimeout(h http.Handler, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // health reports whether the store answers. Load balancers take a replica

@@ -41,12 +41,21 @@ var postgresDialect = &dialect{
 // it becomes on the wire.
 const errDatabaseUnavailable = "The database is unavailable. Retry the request; if the problem persists, contact the server operator."
 
+// errDatabaseTimeout is the message of an error caused by a database that
+// did not respond before the request's deadline.
+const errDatabaseTimeout = "The database did not respond in time. Retry the request; if the problem persists, contact the server operator."
+
 func translatePostgres(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) {
 		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The caller's deadline passed while it waited for the database,
+		// for a connection or for a response.
+		return &keyturn.Error{Code: keyturn.ErrUnavailable, Message: errDatabaseTimeout, Err: err}
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
