@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/mpa"
 	mpatypes "github.com/aws/aws-sdk-go-v2/service/mpa/types"
@@ -52,8 +53,8 @@ type Options struct {
 	// Region is the region of AWSConfig and the helpers. Default:
 	// us-east-1.
 	Region string
-	// Database is where the server keeps its state: "memory" keeps nothing
-	// on disk; a file path or postgres:// URL keeps it there. Default:
+	// Database is the store of the server's state: "memory" keeps nothing
+	// on disk, and a file path or postgres:// URL keeps it there. Default:
 	// "memory", or a fresh PostgreSQL schema when KEYTURN_TEST_STORE is
 	// "postgres".
 	Database string
@@ -159,13 +160,16 @@ func (s *Server) WithAccount(accountID string) *Server {
 }
 
 // AWSConfig returns a configuration for aws-sdk-go-v2 clients that sends
-// every request to the server, signed as the server's account.
+// every request to the server, signed as the server's account. Clients
+// retry as the SDK does by default, which covers the rare connection that
+// Go's HTTP client closes under a request; the server's 4xx errors are
+// never retried.
 func (s *Server) AWSConfig() aws.Config {
 	return aws.Config{
 		Region:       s.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(s.AccountID, "keyturntest-secret", ""),
 		BaseEndpoint: aws.String(s.URL),
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+		Retryer:      func() aws.Retryer { return retry.NewStandard() },
 	}
 }
 
