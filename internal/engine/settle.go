@@ -134,6 +134,9 @@ func (e *Engine) finishSession(ctx context.Context, tx keyturn.Tx, t *keyturn.Te
 	if err := tx.UpdateSession(ctx, s); err != nil {
 		return false, err
 	}
+	// NOTE: this line is logged inside the transaction. If the transaction
+	// then rolls back, such as when a replica dies before the commit, the
+	// log shows a decision that was never stored.
 	e.log.InfoContext(ctx, "session decided", "arn", s.Arn, "kind", s.Kind, "status", status, "status_code", code)
 	if t == nil {
 		return false, nil
