@@ -43,9 +43,13 @@ type DevControls interface {
 	ClockNow() time.Time
 	ClockOffset() time.Duration
 	ClockFrozen() bool
-	// SetClock moves the workflow clock forward to t; frozen stops it
-	// there, and false lets it run on.
+	// SetClock moves the workflow clock forward to t, or leaves it where
+	// it stands when t is zero; frozen stops it there, and false lets it run
+	// on.
 	SetClock(ctx context.Context, t time.Time, frozen bool) (time.Time, error)
+	// AdvanceClock moves the workflow clock forward by d from its reading
+	// at the moment of the move.
+	AdvanceClock(ctx context.Context, d time.Duration, frozen bool) (time.Time, error)
 	// Reset deletes the state of one account, or of all when account is
 	// empty.
 	Reset(ctx context.Context, account string) error

@@ -43,12 +43,16 @@ func (h *Handler) setClock(ctx context.Context, c engine.Caller, r *request) (an
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	var target time.Time
+	frozen := h.dev.ClockFrozen()
+	if in.Frozen != nil {
+		frozen = *in.Frozen
+	}
+	var err error
 	switch {
 	case in.Time != nil && in.AdvanceSeconds != nil:
 		return nil, keyturn.Errorf(keyturn.ErrInvalid, "Give Time or AdvanceSeconds, not both.")
 	case in.Time != nil:
-		target = time.Time(*in.Time)
+		_, err = h.dev.SetClock(ctx, time.Time(*in.Time), frozen)
 	case in.AdvanceSeconds != nil:
 		if *in.AdvanceSeconds < 0 {
 			return nil, keyturn.Errorf(keyturn.ErrInvalid, "AdvanceSeconds %v is invalid: the clock only moves forward.", *in.AdvanceSeconds)
@@ -56,17 +60,14 @@ func (h *Handler) setClock(ctx context.Context, c engine.Caller, r *request) (an
 		if *in.AdvanceSeconds > maxAdvanceSeconds {
 			return nil, keyturn.Errorf(keyturn.ErrInvalid, "AdvanceSeconds %v is too large: the clock can move at most 100 years ahead.", *in.AdvanceSeconds)
 		}
-		target = h.dev.ClockNow().Add(time.Duration(*in.AdvanceSeconds * float64(time.Second)))
+		_, err = h.dev.AdvanceClock(ctx, time.Duration(*in.AdvanceSeconds*float64(time.Second)), frozen)
 	case in.Frozen != nil:
-		target = h.dev.ClockNow()
+		// The zero time freezes or releases the clock where it stands.
+		_, err = h.dev.SetClock(ctx, time.Time{}, frozen)
 	default:
 		return nil, keyturn.Errorf(keyturn.ErrInvalid, "Give Time (an ISO 8601 time), AdvanceSeconds or Frozen.")
 	}
-	frozen := h.dev.ClockFrozen()
-	if in.Frozen != nil {
-		frozen = *in.Frozen
-	}
-	if _, err := h.dev.SetClock(ctx, target, frozen); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if _, err := h.engine.Sweep(ctx); err != nil {

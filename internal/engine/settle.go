@@ -242,18 +242,17 @@ func mergeApprovers(current, draft []keyturn.Approver) []keyturn.Approver {
 }
 
 // approveDeletion starts the pending window of an approved deletion, or
-// deletes the team at once when the window is zero days.
+// deletes the team at once when the window is zero days. Either way the
+// team's other pending sessions end: with the team's deletion, or now,
+// with the start of its window.
 func (e *Engine) approveDeletion(ctx context.Context, tx keyturn.Tx, t *keyturn.Team, now time.Time) (bool, error) {
 	t.Status, t.StatusCode = keyturn.TeamDeleting, ""
 	t.DeletionCompletionTime = now.AddDate(0, 0, t.PendingWindowDays)
+	if t.PendingWindowDays == 0 {
+		return true, e.deleteTeam(ctx, tx, t, now)
+	}
 	t.StatusMessage = fmt.Sprintf("The approvers approved the deletion. The team will be deleted at %s.", t.DeletionCompletionTime.Format(time.RFC3339))
-	if err := e.cancelPendingSessions(ctx, tx, t, t.DeletionSessionArn, "", "The approval team is being deleted.", now); err != nil {
-		return false, err
-	}
-	if t.PendingWindowDays > 0 {
-		return false, nil
-	}
-	return true, e.deleteTeam(ctx, tx, t, now)
+	return false, e.cancelPendingSessions(ctx, tx, t, t.DeletionSessionArn, "", "The approval team is being deleted.", now)
 }
 
 // cancelPendingSessions cancels every pending session of the team except

@@ -89,13 +89,35 @@ func (c *DevClock) load(ctx context.Context, store keyturn.Store) error {
 }
 
 // Set moves the clock to t and stores its state; frozen stops it there,
-// and false lets it run on from t. The clock never moves backwards: time
-// that has passed in the workflow stays passed, so that a decided session
-// cannot become pending again.
+// and false lets it run on from t. The zero t means the clock's current
+// time, so that a running clock can be frozen where it stands. The clock
+// never moves backwards: time that has passed in the workflow stays passed,
+// so that a decided session cannot become pending again.
 func (c *DevClock) Set(ctx context.Context, store keyturn.Store, t time.Time, frozen bool) (time.Time, error) {
+	return c.move(ctx, store, func(current time.Time) time.Time {
+		if t.IsZero() {
+			return current
+		}
+		return t
+	}, frozen)
+}
+
+// Advance moves the clock forward by d from its reading at the moment of
+// the move, and stores its state; frozen stops it there.
+func (c *DevClock) Advance(ctx context.Context, store keyturn.Store, d time.Duration, frozen bool) (time.Time, error) {
+	if d < 0 {
+		return c.Now(), keyturn.Errorf(keyturn.ErrInvalid, "The clock cannot move backwards by %s.", d)
+	}
+	return c.move(ctx, store, func(current time.Time) time.Time { return current.Add(d) }, frozen)
+}
+
+// move sets the clock to target(current reading), under the clock's lock,
+// so that no reading between the two can make the move go backwards.
+func (c *DevClock) move(ctx context.Context, store keyturn.Store, target func(time.Time) time.Time, frozen bool) (time.Time, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	current := c.state.now()
+	t := target(current)
 	if limit := time.Now().UTC().Add(maxClockOffset); t.After(limit) {
 		return current, keyturn.Errorf(keyturn.ErrInvalid,
 			"The clock can move at most %d years ahead of the real time, to %s; %s is later.", maxClockOffset/(365*24*time.Hour), limit.Format(time.RFC3339), t.Format(time.RFC3339))
@@ -145,6 +167,10 @@ func (d devControls) ClockOffset() time.Duration { return d.s.clock.Offset() }
 
 func (d devControls) ClockFrozen() bool { return d.s.clock.Frozen() }
 
+func (d devControls) AdvanceClock(ctx context.Context, by time.Duration, frozen bool) (time.Time, error) {
+	return d.s.clock.Advance(ctx, d.s.store, by, frozen)
+}
+
 func (d devControls) SetClock(ctx context.Context, t time.Time, frozen bool) (time.Time, error) {
 	return d.s.clock.Set(ctx, d.s.store, t, frozen)
 }
@@ -170,8 +196,5 @@ func (s *Server) AdvanceClockWithoutSweep(ctx context.Context, d time.Duration) 
 	if s.clock == nil {
 		return time.Time{}, keyturn.Errorf(keyturn.ErrInvalid, "The workflow clock can be moved on a development server only.")
 	}
-	if d < 0 {
-		return time.Time{}, keyturn.Errorf(keyturn.ErrInvalid, "The clock cannot move backwards by %s.", d)
-	}
-	return s.clock.Set(ctx, s.store, s.clock.Now().Add(d), s.clock.Frozen())
+	return s.clock.Advance(ctx, s.store, d, s.clock.Frozen())
 }
