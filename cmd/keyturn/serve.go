@@ -81,6 +81,7 @@ flag name in upper case, with dashes as underscores (KEYTURN_DATABASE).`,
 	f.DurationVar(&cfg.Engine.MaxSessionTTL, "max-session-ttl", 7*24*time.Hour, "longest session duration a requester may ask for")
 	f.IntVar(&cfg.Engine.MaxTeamsPerAccount, "max-teams-per-account", 100, "approval teams an account may have in a region")
 	f.BoolVar(&strict, "strict-team-rules", false, "require at least 3 approvers and 2 approvals per team, as the AWS console does")
+	f.BoolVar(&cfg.Engine.TeamChangesRequireVerification, "team-changes-require-mfa", false, "make every vote on a team's update or deletion need a second factor")
 	f.StringVar(&smtp.Addr, "smtp-addr", "", "host:port of the SMTP server that delivers e-mailed one-time codes and enrolment codes (default: no e-mail)")
 	f.StringVar(&smtp.From, "smtp-from", "", "sender address of Keyturn's e-mail, such as keyturn@example.com")
 	f.StringVar(&smtp.Username, "smtp-username", "", "user name for SMTP authentication (default: no authentication)")

@@ -62,6 +62,13 @@ type Config struct {
 	// EmailSender delivers e-mail one-time codes and enrolment codes. When
 	// nil, e-mail factors cannot be enrolled.
 	EmailSender EmailSender
+	// Development enables what only development servers may do: the rules
+	// that answer for approvers are applied only when it is set.
+	Development bool
+	// TeamChangesRequireVerification makes the sessions that decide a
+	// team's update or deletion require approver verification, so that
+	// every vote on them needs a second factor.
+	TeamChangesRequireVerification bool
 }
 
 // EmailSender sends one e-mail message.

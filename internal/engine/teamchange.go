@@ -262,6 +262,9 @@ func (e *Engine) teamSession(t *keyturn.Team, kind keyturn.SessionKind, action, 
 		ExpirationTime:            now.Add(e.cfg.SessionTTL),
 		Status:                    keyturn.SessionPending,
 	}
+	if e.cfg.TeamChangesRequireVerification && (kind == keyturn.KindTeamUpdate || kind == keyturn.KindTeamDeletion) {
+		s.AdditionalSecurityRequirements = []string{keyturn.ApproverVerificationRequired}
+	}
 	for _, a := range t.Approvers {
 		if a.Status == keyturn.IdentityAccepted {
 			s.Approvers = append(s.Approvers, keyturn.SessionApprover{

@@ -132,6 +132,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	ecfg := cfg.Engine
 	ecfg.Logger = s.log
+	ecfg.Development = cfg.Dev
 	if cfg.SMTP != nil {
 		sender, err := mail.New(*cfg.SMTP)
 		if err != nil {
@@ -156,6 +157,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.engine.EnsureCatalogue(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("seed the policy catalogue: %w", err)
+	}
+	if !cfg.Dev {
+		if rules, err := s.engine.Rules(ctx); err == nil && len(rules) > 0 {
+			s.log.Warn("the database holds rules that a development server added to answer for approvers; this production server does not apply them",
+				"rules", len(rules))
+		}
 	}
 
 	verifier := &sigv4.Verifier{
