@@ -344,10 +344,18 @@ type TOTPEnrollment struct {
 	OtpauthURL string `json:"OtpauthUrl"`
 }
 
+// FactorProof is a code from a factor the approver has, which changing
+// factors needs once the approver has one. The zero value proves nothing.
+type FactorProof struct {
+	// MfaMethod is TOTP or EMAIL_OTP.
+	MfaMethod string `json:",omitempty"`
+	MfaCode   string `json:",omitempty"`
+}
+
 // EnrollTOTP starts the enrolment of an authenticator app.
-func (c *Client) EnrollTOTP(ctx context.Context) (*TOTPEnrollment, error) {
+func (c *Client) EnrollTOTP(ctx context.Context, proof FactorProof) (*TOTPEnrollment, error) {
 	out := new(TOTPEnrollment)
-	return out, c.do(ctx, "POST", "/keyturn/v1/approver/mfa/totp", nil, nil, out, authApprover)
+	return out, c.do(ctx, "POST", "/keyturn/v1/approver/mfa/totp", nil, proof, out, authApprover)
 }
 
 // ConfirmTOTP completes an authenticator enrolment with a code from it.
@@ -357,8 +365,14 @@ func (c *Client) ConfirmTOTP(ctx context.Context, code string) error {
 
 // EnrollEmail asks the server to e-mail a code that confirms the
 // approver's address for e-mail one-time codes.
-func (c *Client) EnrollEmail(ctx context.Context) error {
-	return c.do(ctx, "POST", "/keyturn/v1/approver/mfa/email", nil, nil, nil, authApprover)
+func (c *Client) EnrollEmail(ctx context.Context, proof FactorProof) error {
+	return c.do(ctx, "POST", "/keyturn/v1/approver/mfa/email", nil, proof, nil, authApprover)
+}
+
+// RequestFactorCode asks the server to e-mail the approver a code that
+// proves the e-mail factor before factors change.
+func (c *Client) RequestFactorCode(ctx context.Context) error {
+	return c.do(ctx, "POST", "/keyturn/v1/approver/mfa/email-code", nil, nil, nil, authApprover)
 }
 
 // ConfirmEmail completes the e-mail factor enrolment with the e-mailed code.
@@ -368,8 +382,16 @@ func (c *Client) ConfirmEmail(ctx context.Context, code string) error {
 
 // RemoveFactor deletes the approver's factor of the method, TOTP or
 // EMAIL_OTP.
-func (c *Client) RemoveFactor(ctx context.Context, method string) error {
-	return c.do(ctx, "DELETE", "/keyturn/v1/approver/mfa/"+escape(method), nil, nil, nil, authApprover)
+func (c *Client) RemoveFactor(ctx context.Context, method string, proof FactorProof) error {
+	return c.do(ctx, "DELETE", "/keyturn/v1/approver/mfa/"+escape(method), nil, proof, nil, authApprover)
+}
+
+// ResetFactors deletes every second factor and approver token of a user
+// who lost them, and returns how many it deleted. It needs identity
+// administrator credentials.
+func (c *Client) ResetFactors(ctx context.Context, user string) (int, error) {
+	var out struct{ Removed int }
+	return out.Removed, c.do(ctx, "DELETE", "/keyturn/v1/users/"+escape(user)+"/factors", nil, nil, &out, authAdmin)
 }
 
 // Clock is the workflow clock of a development server.

@@ -677,7 +677,7 @@ func (f *lifecycleFixture) startBaseline(t *testing.T, team string) string {
 func lifecycleActiveSynchronizeMFA(t *testing.T, f *lifecycleFixture) {
 	team, version := f.activeTeam(t, 1)
 	alice := approverClient(t, f.s, f.alice)
-	enrolment, err := alice.EnrollTOTP(t.Context())
+	enrolment, err := alice.EnrollTOTP(t.Context(), client.FactorProof{})
 	if err != nil {
 		t.Fatalf("Alice starts TOTP enrolment: %v", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/keyturn/keyturn/client"
 )
 
 func newApproverMFACommand(o *approverOptions) *cobra.Command {
@@ -32,26 +34,77 @@ e-mailed to your address (EMAIL_OTP). keyturn approver whoami lists yours.`,
   keyturn approver mfa email confirm 123456`,
 	}
 	email.AddCommand(newEmailEnrollCommand(o), newMFAConfirmCommand(o, "EMAIL_OTP"))
-	cmd.AddCommand(totp, email, newMFARemoveCommand(o))
+	cmd.AddCommand(totp, email, newMFARemoveCommand(o), newMFAEmailCodeCommand(o))
 	return cmd
 }
 
-func newTOTPEnrollCommand(o *approverOptions) *cobra.Command {
+// proofFlags are the flags with which an approver who has a factor proves
+// it before factors change.
+type proofFlags struct {
+	totp, emailCode string
+}
+
+func (p *proofFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&p.totp, "totp", "", "current code of the authenticator app you have, needed once you have a factor")
+	cmd.Flags().StringVar(&p.emailCode, "email-code", "", "code that keyturn approver mfa email-code e-mailed you, needed once you have a factor")
+	cmd.MarkFlagsMutuallyExclusive("totp", "email-code")
+}
+
+func (p *proofFlags) proof() client.FactorProof {
+	switch {
+	case p.totp != "":
+		return client.FactorProof{MfaMethod: "TOTP", MfaCode: p.totp}
+	case p.emailCode != "":
+		return client.FactorProof{MfaMethod: "EMAIL_OTP", MfaCode: p.emailCode}
+	}
+	return client.FactorProof{}
+}
+
+func newMFAEmailCodeCommand(o *approverOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "enroll",
-		Short: "Create an authenticator secret, to confirm with a first code",
-		Long: `Create a secret for an authenticator app and print it with its otpauth:// URL,
-which most apps read from a QR code. The factor counts once keyturn approver
-mfa totp confirm has checked a first code from the app. Running enroll again
-before that replaces the secret.`,
-		Example: "  keyturn approver mfa totp enroll",
-		Args:    cobra.NoArgs,
+		Use:   "email-code",
+		Short: "E-mail yourself a code that proves your e-mail factor before factors change",
+		Long: `E-mail yourself a one-time code that proves your e-mail factor. Once you have a
+factor, adding or removing one needs a code from a factor you have: pass it
+with --email-code, or pass a code from your authenticator app with --totp.`,
+		Example: `  keyturn approver mfa email-code
+  keyturn approver mfa totp enroll --email-code 123456`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := o.client(cmd)
 			if err != nil {
 				return err
 			}
-			enr, err := c.EnrollTOTP(cmd.Context())
+			if err := c.RequestFactorCode(cmd.Context()); err != nil {
+				return err
+			}
+			return o.printer(cmd).print(struct{ Sent bool }{true}, func(w io.Writer) error {
+				_, err := fmt.Fprintln(w, "E-mailed you a code. Pass it with --email-code to the command that changes your factors.")
+				return err
+			})
+		},
+	}
+}
+
+func newTOTPEnrollCommand(o *approverOptions) *cobra.Command {
+	var p proofFlags
+	cmd := &cobra.Command{
+		Use:   "enroll",
+		Short: "Create an authenticator secret, to confirm with a first code",
+		Long: `Create a secret for an authenticator app and print it with its otpauth:// URL,
+which most apps read from a QR code. The factor counts once keyturn approver
+mfa totp confirm has checked a first code from the app. Running enroll again
+before that replaces the secret. If you have a factor already, prove it with
+--totp or --email-code.`,
+		Example: `  keyturn approver mfa totp enroll
+  keyturn approver mfa totp enroll --email-code 123456`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client(cmd)
+			if err != nil {
+				return err
+			}
+			enr, err := c.EnrollTOTP(cmd.Context(), p.proof())
 			if err != nil {
 				return err
 			}
@@ -64,12 +117,17 @@ before that replaces the secret.`,
 			})
 		},
 	}
+	p.register(cmd)
+	return cmd
 }
 
 func newEmailEnrollCommand(o *approverOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:     "enroll",
-		Short:   "E-mail yourself a code that confirms your address for one-time codes",
+	var p proofFlags
+	cmd := &cobra.Command{
+		Use:   "enroll",
+		Short: "E-mail yourself a code that confirms your address for one-time codes",
+		Long: `E-mail yourself a code that confirms your address for one-time codes. If you
+have a factor already, prove it with --totp or --email-code.`,
 		Example: "  keyturn approver mfa email enroll",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -77,7 +135,7 @@ func newEmailEnrollCommand(o *approverOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.EnrollEmail(cmd.Context()); err != nil {
+			if err := c.EnrollEmail(cmd.Context(), p.proof()); err != nil {
 				return err
 			}
 			out := struct {
@@ -90,6 +148,8 @@ func newEmailEnrollCommand(o *approverOptions) *cobra.Command {
 			})
 		},
 	}
+	p.register(cmd)
+	return cmd
 }
 
 // newMFAConfirmCommand returns the confirm command of the method, TOTP or
@@ -130,10 +190,14 @@ func newMFAConfirmCommand(o *approverOptions, method string) *cobra.Command {
 }
 
 func newMFARemoveCommand(o *approverOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:       "remove TOTP|EMAIL_OTP",
-		Short:     "Remove one of your second factors",
-		Example:   "  keyturn approver mfa remove TOTP",
+	var p proofFlags
+	cmd := &cobra.Command{
+		Use:   "remove TOTP|EMAIL_OTP",
+		Short: "Remove one of your second factors, proved with a code",
+		Long: `Remove one of your second factors. Prove a factor you have with --totp or
+--email-code. If you lost every factor, ask an administrator to run keyturn users
+reset-factors.`,
+		Example:   "  keyturn approver mfa remove TOTP --totp 123456",
 		Args:      usageArgs("TOTP|EMAIL_OTP"),
 		ValidArgs: []string{"TOTP", "EMAIL_OTP"},
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -145,7 +209,7 @@ func newMFARemoveCommand(o *approverOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.RemoveFactor(cmd.Context(), method); err != nil {
+			if err := c.RemoveFactor(cmd.Context(), method, p.proof()); err != nil {
 				return err
 			}
 			out := struct {
@@ -158,4 +222,6 @@ func newMFARemoveCommand(o *approverOptions) *cobra.Command {
 			})
 		},
 	}
+	p.register(cmd)
+	return cmd
 }

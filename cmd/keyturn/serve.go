@@ -47,8 +47,12 @@ flag name in upper case, with dashes as underscores (KEYTURN_DATABASE).`,
 			}
 			cfg.Logger = logger
 			if credentialsFile != "" {
-				if cfg.Credentials, err = server.LoadCredentials(credentialsFile); err != nil {
+				var warnings []string
+				if cfg.Credentials, warnings, err = server.LoadCredentials(credentialsFile); err != nil {
 					return err
+				}
+				for _, w := range warnings {
+					logger.Warn(w)
 				}
 			}
 			if strict {
@@ -71,7 +75,7 @@ flag name in upper case, with dashes as underscores (KEYTURN_DATABASE).`,
 	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "TCP address to listen on")
 	f.StringVar(&cfg.Database, "database", "keyturn.db", `where to keep state: a SQLite file path, "memory" for an in-memory database that keeps nothing on disk, or a postgres:// URL`)
 	f.BoolVar(&cfg.Dev, "dev", false, "development mode: accept any AWS credentials, and let tests move the clock, reset state and act as any approver")
-	f.StringVar(&credentialsFile, "credentials-file", "", "JSON file of accepted access keys, each with AccessKeyId, SecretAccessKey, AccountId, PrincipalArn and optionally Operator")
+	f.StringVar(&credentialsFile, "credentials-file", "", "JSON file of accepted access keys, each with AccessKeyId, SecretAccessKey, AccountId, PrincipalArn and the optional permissions Operator and IdentityAdmin")
 	f.StringVar(&cfg.DefaultAccountID, "default-account", "000000000000", "account of development-mode requests whose access key is not a 12-digit account id")
 	f.StringVar(&cfg.PublicURL, "public-url", "", "base URL under which clients reach the server, for approval portal links (default: http:// and the listen address)")
 	f.DurationVar(&cfg.SweepInterval, "sweep-interval", time.Second, "how often expired sessions, invitations and deletion windows are applied in the background")

@@ -33,6 +33,7 @@ The account needs an identity source first: create one with the MPA API
 		newUsersDeleteCommand(o),
 		newUsersEnrollCommand(o),
 		newUsersRevokeTokensCommand(o),
+		newUsersResetFactorsCommand(o),
 	)
 	return cmd
 }
@@ -256,6 +257,37 @@ after a lost laptop. The user needs a new enrolment code to vote again.`,
 			}{args[0], n}
 			return o.printer(cmd).print(out, func(w io.Writer) error {
 				_, err := fmt.Fprintf(w, "Revoked %d approver tokens and enrolment codes of user %s.\n", n, args[0])
+				return err
+			})
+		},
+	}
+}
+
+func newUsersResetFactorsCommand(o *connOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset-factors USER",
+		Short: "Delete a user's second factors and approver tokens, after a lost device",
+		Long: `Delete every second factor, approver token and open enrolment code of a user
+who lost their authenticator app or e-mail access. The user then needs a new
+enrolment code (keyturn users enroll) and enrols new factors. Only identity
+administrator credentials may.`,
+		Example: "  keyturn users reset-factors alice",
+		Args:    usageArgs("USER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.adminClient(cmd.Context())
+			if err != nil {
+				return err
+			}
+			n, err := c.ResetFactors(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			out := struct {
+				User    string
+				Removed int
+			}{args[0], n}
+			return o.printer(cmd).print(out, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "Deleted %d factors, approver tokens and enrolment codes of user %s.\n", n, args[0])
 				return err
 			})
 		},

@@ -35,6 +35,9 @@ func userOf(u *keyturn.User) User {
 }
 
 func (h *Handler) createUser(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	if err := engine.RequireIdentityAdmin(c); err != nil {
+		return nil, err
+	}
 	var in struct {
 		UserName    string
 		DisplayName string
@@ -91,6 +94,9 @@ func (h *Handler) getUser(ctx context.Context, c engine.Caller, r *request) (any
 }
 
 func (h *Handler) updateUser(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	if err := engine.RequireIdentityAdmin(c); err != nil {
+		return nil, err
+	}
 	var in struct {
 		DisplayName *string
 		Email       *string
@@ -107,6 +113,9 @@ func (h *Handler) updateUser(ctx context.Context, c engine.Caller, r *request) (
 }
 
 func (h *Handler) deleteUser(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	if err := engine.RequireIdentityAdmin(c); err != nil {
+		return nil, err
+	}
 	return struct{}{}, h.engine.DeleteUser(ctx, c, r.PathValue("user"))
 }
 
@@ -151,7 +160,18 @@ func (h *Handler) revokeTokens(ctx context.Context, c engine.Caller, r *request)
 // lower, maximum.
 const maxDurationMinutes = 10 * 365 * 24 * 60
 
+func (h *Handler) resetFactors(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	n, err := h.engine.ResetFactors(ctx, c, r.PathValue("user"))
+	if err != nil {
+		return nil, err
+	}
+	return struct{ Removed int }{n}, nil
+}
+
 func (h *Handler) startSession(ctx context.Context, c engine.Caller, r *request) (any, error) {
+	if err := h.engine.CheckRequester(c); err != nil {
+		return nil, err
+	}
 	var in struct {
 		ApprovalTeamArn                string
 		ActionName                     string

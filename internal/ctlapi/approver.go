@@ -177,8 +177,21 @@ func (h *Handler) requestVoteCode(ctx context.Context, v engine.Voter, r *reques
 	return struct{ Sent bool }{true}, nil
 }
 
+// factorProof is the optional body of requests that change factors: a
+// code from a factor the approver has, needed once the approver has one.
+type factorProof struct {
+	MfaMethod string
+	MfaCode   string
+}
+
+func (p factorProof) proof() engine.Proof { return engine.Proof{Method: p.MfaMethod, Code: p.MfaCode} }
+
 func (h *Handler) enrollTOTP(ctx context.Context, v engine.Voter, r *request) (any, error) {
-	e, err := h.engine.EnrollTOTP(ctx, v)
+	var in factorProof
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	e, err := h.engine.EnrollTOTP(ctx, v, in.proof())
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +210,15 @@ func (h *Handler) confirmTOTP(ctx context.Context, v engine.Voter, r *request) (
 }
 
 func (h *Handler) enrollEmail(ctx context.Context, v engine.Voter, r *request) (any, error) {
-	return struct{ Sent bool }{true}, h.engine.EnrollEmailOTP(ctx, v)
+	var in factorProof
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	return struct{ Sent bool }{true}, h.engine.EnrollEmailOTP(ctx, v, in.proof())
+}
+
+func (h *Handler) requestFactorCode(ctx context.Context, v engine.Voter, r *request) (any, error) {
+	return struct{ Sent bool }{true}, h.engine.RequestFactorCode(ctx, v)
 }
 
 func (h *Handler) confirmEmail(ctx context.Context, v engine.Voter, r *request) (any, error) {
@@ -209,5 +230,9 @@ func (h *Handler) confirmEmail(ctx context.Context, v engine.Voter, r *request) 
 }
 
 func (h *Handler) removeFactor(ctx context.Context, v engine.Voter, r *request) (any, error) {
-	return struct{}{}, h.engine.RemoveFactor(ctx, v, r.PathValue("method"))
+	var in factorProof
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	return struct{}{}, h.engine.RemoveFactor(ctx, v, r.PathValue("method"), in.proof())
 }

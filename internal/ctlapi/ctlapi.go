@@ -83,6 +83,7 @@ func (h *Handler) routes() {
 	admin("DELETE /keyturn/v1/users/{user}", h.deleteUser)
 	admin("POST /keyturn/v1/users/{user}/enrollment", h.issueEnrollment)
 	admin("DELETE /keyturn/v1/users/{user}/tokens", h.revokeTokens)
+	admin("DELETE /keyturn/v1/users/{user}/factors", h.resetFactors)
 
 	admin("POST /keyturn/v1/sessions", h.startSession)
 	admin("GET /keyturn/v1/sessions/{arn}", h.getSession)
@@ -101,6 +102,7 @@ func (h *Handler) routes() {
 	approver("POST /keyturn/v1/approver/mfa/totp/confirm", h.confirmTOTP)
 	approver("POST /keyturn/v1/approver/mfa/email", h.enrollEmail)
 	approver("POST /keyturn/v1/approver/mfa/email/confirm", h.confirmEmail)
+	approver("POST /keyturn/v1/approver/mfa/email-code", h.requestFactorCode)
 	approver("DELETE /keyturn/v1/approver/mfa/{method}", h.removeFactor)
 
 	dev("GET /keyturn/v1/dev/clock", h.getClock)
@@ -157,8 +159,9 @@ type request struct {
 }
 
 // decode reads the JSON body into v. Unknown members are rejected, so that
-// a misspelt member is reported instead of ignored. An empty body decodes
-// as {}.
+// a misspelt member is reported instead of ignored, and so are strings that
+// contain the NUL character, which PostgreSQL cannot store. An empty body
+// decodes as {}.
 func (r *request) decode(v any) error {
 	if len(bytes.TrimSpace(r.body)) == 0 {
 		return nil
@@ -174,7 +177,7 @@ func (r *request) decode(v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return keyturn.Errorf(keyturn.ErrInvalid, "The request body is not valid JSON: it has data after the JSON object.")
 	}
-	return nil
+	return wire.RejectNUL(r.body)
 }
 
 type adminFunc func(ctx context.Context, c engine.Caller, r *request) (any, error)
@@ -199,7 +202,7 @@ func (h *Handler) caller(r *request) (engine.Caller, error) {
 	if err != nil {
 		return engine.Caller{}, err
 	}
-	return engine.Caller{AccountID: id.AccountID, Region: id.Region, PrincipalArn: id.PrincipalArn, Operator: id.Operator}, nil
+	return engine.Caller{AccountID: id.AccountID, Region: id.Region, PrincipalArn: id.PrincipalArn, Operator: id.Operator, IdentityAdmin: id.IdentityAdmin}, nil
 }
 
 // approver authenticates an approver by token, or a development-mode

@@ -52,31 +52,44 @@ type Enrollment struct {
 	Emailed   bool
 }
 
-// IssueEnrollment creates a one-time enrolment code for a user and revokes
-// the user's earlier unused codes. With byEmail, the code is sent to the
-// user's e-mail address and not returned, so that the administrator never
-// sees it.
+// IssueEnrollment creates a one-time enrolment code for a user. It revokes
+// the user's earlier codes and approver tokens, so that the user's own
+// access stops working and the user notices when someone else enrols in
+// their name. With byEmail, the code is sent to the user's e-mail address
+// and not returned, so that the administrator never sees it; otherwise,
+// when the server can send e-mail, the user is told that a code was issued.
 func (e *Engine) IssueEnrollment(ctx context.Context, c Caller, idOrName string, byEmail bool) (*Enrollment, error) {
+	if err := RequireIdentityAdmin(c); err != nil {
+		return nil, err
+	}
 	code := enrollmentPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(e.randomBytes(20)))
 	now := e.Now()
 	out := &Enrollment{ExpiresAt: now.Add(EnrollmentTTL)}
+	revoked := 0
 	err := e.store.Update(ctx, func(tx keyturn.Tx) error {
 		u, err := findUser(ctx, tx, c, idOrName)
 		if err != nil {
 			return err
 		}
-		if byEmail && (u.Email == "" || e.cfg.EmailSender == nil) {
+		switch {
+		case byEmail && e.cfg.EmailSender == nil:
 			return keyturn.Errorf(keyturn.ErrInvalid,
-				"Cannot e-mail an enrolment code to user %s: the user has no e-mail address or the server has no SMTP server configured.", u.ID)
+				"Cannot e-mail an enrolment code to user %s: this server has no SMTP server. Start it with --smtp-addr, or issue the code without e-mail.", idOrName)
+		case byEmail && u.Email == "":
+			return keyturn.Errorf(keyturn.ErrInvalid,
+				"Cannot e-mail an enrolment code to user %s: the user has no e-mail address. Set one first.", idOrName)
 		}
 		creds, err := tx.ListCredentials(ctx, c.AccountID, c.Region, u.ID)
 		if err != nil {
 			return err
 		}
 		for _, cr := range creds {
-			if cr.Kind == keyturn.CredentialEnrollment {
+			if cr.Kind == keyturn.CredentialEnrollment || cr.Kind == keyturn.CredentialToken {
 				if err := tx.DeleteCredential(ctx, cr.ID); err != nil {
 					return err
+				}
+				if cr.Kind == keyturn.CredentialToken {
+					revoked++
 				}
 			}
 		}
@@ -90,17 +103,31 @@ func (e *Engine) IssueEnrollment(ctx context.Context, c Caller, idOrName string,
 	if err != nil {
 		return nil, err
 	}
+	e.log.InfoContext(ctx, "enrolment code issued", "account", c.AccountID, "user_id", out.User.ID,
+		"emailed", byEmail, "revoked_tokens", revoked, "issued_by", c.PrincipalArn)
+
+	base := strings.TrimSuffix(e.cfg.PortalURL, "/portal/")
 	if byEmail {
-		body := fmt.Sprintf("Your Keyturn approver enrolment code is:\n\n    %s\n\nRun `keyturn approver enroll --code %s` to get your approver token. The code expires at %s.\n",
-			code, code, out.ExpiresAt.Format(time.RFC1123))
+		body := fmt.Sprintf("Your Keyturn approver enrolment code is:\n\n    %s\n\n"+
+			"Exchange it for your approver token with\n\n    keyturn approver enroll --endpoint-url %s --code %s\n\n"+
+			"or sign in to the approval portal at %s with it. The code can be used once, until %s.\n",
+			code, base, code, e.cfg.PortalURL, out.ExpiresAt.Format(time.RFC1123))
 		if err := e.cfg.EmailSender.SendEmail(ctx, out.User.Email, "Your Keyturn approver enrolment code", body); err != nil {
-			return nil, keyturn.Errorf(keyturn.ErrUnavailable, "The enrolment code could not be e-mailed to %s: %v. Try again later.", out.User.Email, err)
+			return nil, keyturn.Errorf(keyturn.ErrUnavailable,
+				"The enrolment code could not be e-mailed to %s: %v. Check the server's SMTP settings (--smtp-addr, --smtp-tls), then issue a new code.", out.User.Email, err)
 		}
 		out.Emailed = true
-	} else {
-		out.Code = code
+		return out, nil
 	}
-	e.log.InfoContext(ctx, "enrolment code issued", "account", c.AccountID, "user_id", out.User.ID, "emailed", byEmail)
+	out.Code = code
+	if e.cfg.EmailSender != nil && out.User.Email != "" {
+		body := fmt.Sprintf("%s issued a new Keyturn approver enrolment code for your user %s, and your approver tokens stopped working.\n\n"+
+			"If you did not ask for this, tell your security team at once: someone may be trying to vote in your name.\n",
+			c.PrincipalArn, out.User.UserName)
+		if err := e.cfg.EmailSender.SendEmail(ctx, out.User.Email, "A Keyturn enrolment code was issued for you", body); err != nil {
+			e.log.ErrorContext(ctx, "notifying a user of an enrolment code failed", "user_id", out.User.ID, "err", err)
+		}
+	}
 	return out, nil
 }
 
@@ -184,6 +211,9 @@ func (e *Engine) Authenticate(ctx context.Context, token string) (Voter, *keytur
 // RevokeTokens deletes every API token and enrolment code of a user, so
 // that the user must enrol again.
 func (e *Engine) RevokeTokens(ctx context.Context, c Caller, idOrName string) (int, error) {
+	if err := RequireIdentityAdmin(c); err != nil {
+		return 0, err
+	}
 	revoked := 0
 	err := e.store.Update(ctx, func(tx keyturn.Tx) error {
 		u, err := findUser(ctx, tx, c, idOrName)
@@ -205,6 +235,42 @@ func (e *Engine) RevokeTokens(ctx context.Context, c Caller, idOrName string) (i
 		return nil
 	})
 	return revoked, err
+}
+
+// ResetFactors deletes every second factor and approver token of a user,
+// for a user who lost their authenticator or e-mail access. The user then
+// enrols again with a new enrolment code and adds new factors.
+func (e *Engine) ResetFactors(ctx context.Context, c Caller, idOrName string) (int, error) {
+	if err := RequireIdentityAdmin(c); err != nil {
+		return 0, err
+	}
+	removed := 0
+	var userID string
+	err := e.store.Update(ctx, func(tx keyturn.Tx) error {
+		u, err := findUser(ctx, tx, c, idOrName)
+		if err != nil {
+			return err
+		}
+		userID = u.ID
+		creds, err := tx.ListCredentials(ctx, c.AccountID, c.Region, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, cr := range creds {
+			switch cr.Kind {
+			case keyturn.CredentialTOTP, keyturn.CredentialEmailOTP, keyturn.CredentialToken, keyturn.CredentialEnrollment:
+				if err := tx.DeleteCredential(ctx, cr.ID); err != nil {
+					return err
+				}
+				removed++
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		e.log.InfoContext(ctx, "factors reset", "account", c.AccountID, "user_id", userID, "removed", removed, "reset_by", c.PrincipalArn)
+	}
+	return removed, err
 }
 
 // ActAs returns a delegated voter for a user of the caller's account, for

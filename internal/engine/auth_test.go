@@ -140,27 +140,46 @@ func TestRevokeTokens(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
 	u := f.addUsers(1)[0]
-	laptop := f.enroll(u)
-	phone := f.enroll(u)
-	if _, err := f.eng.IssueEnrollment(f.ctx, f.caller, u.ID, false); err != nil {
-		t.Fatalf("IssueEnrollment: %v", err)
-	}
-	if _, _, err := f.eng.Authenticate(f.ctx, phone); err != nil {
-		t.Fatalf("Authenticate with the second token: %v", err)
+	token := f.enroll(u)
+	if _, _, err := f.eng.Authenticate(f.ctx, token); err != nil {
+		t.Fatalf("Authenticate: %v", err)
 	}
 
+	_, err := f.eng.RevokeTokens(f.ctx, Caller{AccountID: testAccount, Region: testRegion, PrincipalArn: testPrincipal}, u.ID)
+	wantCode(t, err, keyturn.ErrAccessDenied)
 	n, err := f.eng.RevokeTokens(f.ctx, f.caller, u.UserName)
 	if err != nil {
 		t.Fatalf("RevokeTokens: %v", err)
 	}
 
-	if n != 3 {
-		t.Errorf("revoked %d credentials, want 3: two tokens and one enrolment code", n)
+	if n != 1 {
+		t.Errorf("revoked %d credentials, want the 1 token", n)
 	}
-	for _, token := range []string{laptop, phone} {
-		_, _, err := f.eng.Authenticate(f.ctx, token)
-		wantCode(t, err, keyturn.ErrAccessDenied)
+	_, _, err = f.eng.Authenticate(f.ctx, token)
+	wantCode(t, err, keyturn.ErrAccessDenied)
+}
+
+func TestEnrollmentRevokesTokens(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	u := f.addUsers(1)[0]
+	token := f.enroll(u)
+
+	// A new code ends the user's access, so that the user notices when
+	// someone else enrols in their name, and the user is told by e-mail.
+	if _, err := f.eng.IssueEnrollment(f.ctx, f.caller, u.ID, false); err != nil {
+		t.Fatalf("IssueEnrollment: %v", err)
 	}
+	_, _, err := f.eng.Authenticate(f.ctx, token)
+	wantCode(t, err, keyturn.ErrAccessDenied)
+	msgs := f.mail.messages()
+	if len(msgs) == 0 || msgs[len(msgs)-1].To != u.Email || !strings.Contains(msgs[len(msgs)-1].Body, "tokens stopped working") {
+		t.Errorf("messages: got %+v, want a notice to %s that a code was issued", msgs, u.Email)
+	}
+
+	// Only identity administrators may issue codes.
+	_, err = f.eng.IssueEnrollment(f.ctx, Caller{AccountID: testAccount, Region: testRegion, PrincipalArn: testPrincipal}, u.ID, false)
+	wantCode(t, err, keyturn.ErrAccessDenied)
 }
 
 func TestDisabledUser(t *testing.T) {
@@ -172,7 +191,7 @@ func TestDisabledUser(t *testing.T) {
 	s := f.startSession(active.Arn)
 	invitedUsers := f.addUsers(1)
 	pending := f.createTeam(1, invitedUsers[0].ID)
-	code, err := f.eng.IssueEnrollment(f.ctx, f.caller, u.ID, false)
+	code, err := f.eng.IssueEnrollment(f.ctx, f.caller, invitedUsers[0].ID, false)
 	if err != nil {
 		t.Fatalf("IssueEnrollment: %v", err)
 	}
@@ -198,7 +217,7 @@ func TestDisabledUser(t *testing.T) {
 	}
 	_, err = f.eng.RespondToInvitation(f.ctx, voter(invitedUsers[0]), pending.Arn, true)
 	wantCode(t, err, keyturn.ErrAccessDenied)
-	_, err = f.eng.EnrollTOTP(f.ctx, voter(u))
+	_, err = f.eng.EnrollTOTP(f.ctx, voter(u), Proof{})
 	wantCode(t, err, keyturn.ErrAccessDenied)
 	if got := f.session(s.Arn); len(got.Votes) != 0 {
 		t.Errorf("got %d votes, want none from a disabled user", len(got.Votes))

@@ -135,8 +135,34 @@ type Caller struct {
 	AccountID    string
 	Region       string
 	PrincipalArn string
-	// Operator callers may change the policy catalogue.
+	// Operator callers may change the policy catalogue and move state in
+	// and out with snapshots.
 	Operator bool
+	// IdentityAdmin callers may manage the identity store: users, their
+	// enrolment codes, tokens and factors.
+	IdentityAdmin bool
+}
+
+// RequireIdentityAdmin returns ErrAccessDenied unless the caller may
+// manage the identity store.
+func RequireIdentityAdmin(c Caller) error {
+	if c.IdentityAdmin {
+		return nil
+	}
+	return keyturn.Errorf(keyturn.ErrAccessDenied,
+		"%s may not manage the identity store. Only credentials marked IdentityAdmin may create users or issue their enrolment codes.", c.PrincipalArn)
+}
+
+// CheckRequester returns ErrAccessDenied when the caller may not request
+// approvals. Outside development, a principal that can issue enrolment
+// codes, or import snapshots with credentials in them, could act as the
+// approvers of its own request, so such principals may not start sessions.
+func (e *Engine) CheckRequester(c Caller) error {
+	if e.cfg.Development || (!c.IdentityAdmin && !c.Operator) {
+		return nil
+	}
+	return keyturn.Errorf(keyturn.ErrAccessDenied,
+		"%s may not start sessions: it is an identity administrator or an operator, and could act as the approvers of its own request. Start sessions with credentials that have neither permission.", c.PrincipalArn)
 }
 
 // Now returns the workflow clock's time in UTC, truncated to milliseconds:

@@ -137,7 +137,7 @@ func newFixtureOn(t *testing.T, store *sqlstore.Store, configure func(*Config)) 
 		store:  store,
 		clock:  &fakeClock{now: testStart},
 		mail:   &fakeMailer{},
-		caller: Caller{AccountID: testAccount, Region: testRegion, PrincipalArn: testPrincipal},
+		caller: Caller{AccountID: testAccount, Region: testRegion, PrincipalArn: testPrincipal, IdentityAdmin: true},
 	}
 
 	cfg := Config{

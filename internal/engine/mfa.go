@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -80,8 +81,12 @@ type TOTPEnrollment struct {
 }
 
 // EnrollTOTP starts the enrolment of an authenticator app. The factor
-// counts once ConfirmTOTP has checked a first code from the app.
-func (e *Engine) EnrollTOTP(ctx context.Context, v Voter) (*TOTPEnrollment, error) {
+// counts once ConfirmTOTP has checked a first code from the app. A user who
+// has a factor already proves it with a code from that factor.
+func (e *Engine) EnrollTOTP(ctx context.Context, v Voter, proof Proof) (*TOTPEnrollment, error) {
+	if err := e.proveExistingFactor(ctx, v, proof); err != nil {
+		return nil, err
+	}
 	var out *TOTPEnrollment
 	err := e.store.Update(ctx, func(tx keyturn.Tx) error {
 		u, creds, err := voterCredentials(ctx, tx, v)
@@ -166,36 +171,45 @@ func (e *Engine) checkAndStore(ctx context.Context, fn func(tx keyturn.Tx) (chec
 // credential's replay counter and failure count.
 func checkTOTP(c *keyturn.Credential, code string, now time.Time) error {
 	if now.Before(c.LockedUntil) {
-		return keyturn.Errorf(keyturn.ErrThrottled, "Too many wrong codes. The authenticator is locked until %s.", c.LockedUntil.Format(time.RFC3339))
+		return keyturn.Errorf(keyturn.ErrThrottled,
+			"Too many wrong codes: the authenticator is locked until %s. Use an e-mailed code instead, if you have enrolled them, or wait.", c.LockedUntil.Format(time.RFC3339))
 	}
 	step := now.Unix() / int64(totpPeriod/time.Second)
 	for d := int64(-totpSkewSteps); d <= totpSkewSteps; d++ {
 		counter := step + d
-		if counter <= c.LastCounter {
-			continue // already used, or older than a used one
-		}
 		want, err := hotp.GenerateCodeCustom(c.Secret, uint64(counter), hotp.ValidateOpts{Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 		if err != nil {
 			return err
 		}
-		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			c.LastCounter = counter
-			c.Failures = 0
-			c.LastUsedTime = now
-			return nil
+		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) != 1 {
+			continue
 		}
+		if counter <= c.LastCounter {
+			// A right code that was used already, or is older than one
+			// that was: not a guess, so it does not count as a failure.
+			return keyturn.Errorf(keyturn.ErrAccessDenied,
+				"The authenticator code was already used. Each code counts once: wait for the next code, up to %s, and try again.", totpPeriod)
+		}
+		c.LastCounter = counter
+		c.Failures = 0
+		c.LastUsedTime = now
+		return nil
 	}
 	c.Failures++
 	if c.Failures >= maxFailures {
 		c.Failures = 0
 		c.LockedUntil = now.Add(lockout)
 	}
-	return keyturn.Errorf(keyturn.ErrAccessDenied, "The authenticator code is wrong, or was already used. Wait for the next code and try again.")
+	return keyturn.Errorf(keyturn.ErrAccessDenied, "The authenticator code is wrong. Check the clock of the device and try the current code.")
 }
 
 // EnrollEmailOTP e-mails a code to the user's address, to prove that the
-// user receives mail there. ConfirmEmailOTP completes the enrolment.
-func (e *Engine) EnrollEmailOTP(ctx context.Context, v Voter) error {
+// user receives mail there. ConfirmEmailOTP completes the enrolment. A user
+// who has a factor already proves it with a code from that factor.
+func (e *Engine) EnrollEmailOTP(ctx context.Context, v Voter, proof Proof) error {
+	if err := e.proveExistingFactor(ctx, v, proof); err != nil {
+		return err
+	}
 	return e.sendEmailCode(ctx, v, enrollEmailPurpose, "Confirm your Keyturn e-mail codes",
 		"Enter this code to start receiving Keyturn one-time codes by e-mail:")
 }
@@ -384,9 +398,13 @@ func (e *Engine) ListFactors(ctx context.Context, v Voter) ([]Factor, error) {
 	return out, err
 }
 
-// RemoveFactor deletes the user's factor of the method. Teams see the
-// change as OUT_OF_SYNC until they synchronise MFA devices.
-func (e *Engine) RemoveFactor(ctx context.Context, v Voter, method string) error {
+// RemoveFactor deletes the user's factor of the method, once the user has
+// proved a factor with a code. Teams see the change as OUT_OF_SYNC until
+// they synchronise MFA devices.
+func (e *Engine) RemoveFactor(ctx context.Context, v Voter, method string, proof Proof) error {
+	if err := e.proveExistingFactor(ctx, v, proof); err != nil {
+		return err
+	}
 	return e.store.Update(ctx, func(tx keyturn.Tx) error {
 		_, creds, err := voterCredentials(ctx, tx, v)
 		if err != nil {
@@ -406,6 +424,61 @@ func (e *Engine) RemoveFactor(ctx context.Context, v Voter, method string) error
 		}
 		return nil
 	})
+}
+
+// manageFactorsPurpose is the purpose of e-mailed codes that prove a
+// factor before factors change.
+const manageFactorsPurpose = "manage-factors"
+
+// proveExistingFactor checks, for a user who has a confirmed factor, a code
+// from one of the user's factors. Without this, an approver token alone
+// could replace the factors that protect the user's votes, so that a stolen
+// token would be enough to vote where verification is required. Delegated
+// actions of a development server need no code.
+func (e *Engine) proveExistingFactor(ctx context.Context, v Voter, proof Proof) error {
+	if v.Delegated {
+		return nil
+	}
+	var user *keyturn.User
+	var methods []string
+	err := e.store.View(ctx, func(tx keyturn.Tx) error {
+		var err error
+		if user, _, err = voterCredentials(ctx, tx, v); err != nil {
+			return err
+		}
+		methods, err = enrolledMethods(ctx, tx, v.AccountID, v.Region, v.UserID)
+		return err
+	})
+	if err != nil || len(methods) == 0 {
+		return err
+	}
+	if proof.Method == "" || proof.Code == "" {
+		return keyturn.Errorf(keyturn.ErrAccessDenied,
+			"Changing your factors needs a code from a factor you have (%s): give a code from your authenticator app (TOTP) or an e-mailed code (EMAIL_OTP). If you lost them, ask an administrator to reset your factors.",
+			strings.Join(methods, ", "))
+	}
+	_, err = e.verifyFactor(ctx, user, manageFactorsPurpose, proof)
+	return err
+}
+
+// RequestFactorCode e-mails the user a one-time code that proves the
+// e-mail factor before the user's factors change.
+func (e *Engine) RequestFactorCode(ctx context.Context, v Voter) error {
+	err := e.store.View(ctx, func(tx keyturn.Tx) error {
+		methods, err := enrolledMethods(ctx, tx, v.AccountID, v.Region, v.UserID)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(methods, keyturn.MFAEmailOTP) {
+			return keyturn.Errorf(keyturn.ErrConflict, "User %s has not enrolled e-mail codes, so no code can be e-mailed.", v.UserID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return e.sendEmailCode(ctx, v, manageFactorsPurpose, "Your Keyturn code to change your factors",
+		"Enter this code to add or remove a second factor of your Keyturn approver account:")
 }
 
 func voterCredentials(ctx context.Context, tx keyturn.Tx, v Voter) (*keyturn.User, []*keyturn.Credential, error) {

@@ -46,7 +46,7 @@ func wrongTOTPCode(t *testing.T, secret string) string {
 // code of the current step, and returns the secret.
 func (f *fixture) enrollTOTP(u *keyturn.User) string {
 	f.t.Helper()
-	enrollment, err := f.eng.EnrollTOTP(f.ctx, voter(u))
+	enrollment, err := f.eng.EnrollTOTP(f.ctx, voter(u), Proof{})
 	if err != nil {
 		f.t.Fatalf("EnrollTOTP: %v", err)
 	}
@@ -78,7 +78,7 @@ func TestTOTPEnrollment(t *testing.T) {
 	f := newFixture(t, nil)
 	u := f.addUsers(1)[0]
 
-	enrollment, err := f.eng.EnrollTOTP(f.ctx, voter(u))
+	enrollment, err := f.eng.EnrollTOTP(f.ctx, voter(u), Proof{})
 	if err != nil {
 		t.Fatalf("EnrollTOTP: %v", err)
 	}
@@ -95,7 +95,9 @@ func TestTOTPEnrollment(t *testing.T) {
 
 	err = f.eng.ConfirmTOTP(f.ctx, voter(u), wrongTOTPCode(t, enrollment.Secret))
 	wantCode(t, err, keyturn.ErrAccessDenied)
-	if err := f.eng.ConfirmTOTP(f.ctx, voter(u), totpCode(t, enrollment.Secret, 0)); err != nil {
+	// The codes of three successive steps serve three proofs below: each
+	// code counts once.
+	if err := f.eng.ConfirmTOTP(f.ctx, voter(u), totpCode(t, enrollment.Secret, -1)); err != nil {
 		t.Fatalf("ConfirmTOTP: %v", err)
 	}
 
@@ -106,28 +108,83 @@ func TestTOTPEnrollment(t *testing.T) {
 	if len(factors) != 1 || !factors[0].Confirmed {
 		t.Errorf("factors after confirmation: got %+v, want one confirmed TOTP factor", factors)
 	}
-	_, err = f.eng.EnrollTOTP(f.ctx, voter(u))
+	_, err = f.eng.EnrollTOTP(f.ctx, voter(u), Proof{})
+	wantCode(t, err, keyturn.ErrAccessDenied)
+	_, err = f.eng.EnrollTOTP(f.ctx, voter(u), Proof{Method: keyturn.MFATOTP, Code: totpCode(t, enrollment.Secret, 0)})
 	wantCode(t, err, keyturn.ErrConflict)
 	err = f.eng.ConfirmTOTP(f.ctx, voter(u), totpCode(t, enrollment.Secret, 1))
 	wantCode(t, err, keyturn.ErrConflict)
 
-	if err := f.eng.RemoveFactor(f.ctx, voter(u), keyturn.MFATOTP); err != nil {
-		t.Fatalf("RemoveFactor: %v", err)
+	err = f.eng.RemoveFactor(f.ctx, voter(u), keyturn.MFATOTP, Proof{})
+	wantCode(t, err, keyturn.ErrAccessDenied)
+	proof := Proof{Method: keyturn.MFATOTP, Code: totpCode(t, enrollment.Secret, 1)}
+	if err := f.eng.RemoveFactor(f.ctx, voter(u), keyturn.MFATOTP, proof); err != nil {
+		t.Fatalf("RemoveFactor with a fresh code: %v", err)
 	}
-	err = f.eng.RemoveFactor(f.ctx, voter(u), keyturn.MFATOTP)
+	err = f.eng.RemoveFactor(f.ctx, voter(u), keyturn.MFATOTP, Proof{})
 	wantCode(t, err, keyturn.ErrNotFound)
+}
+
+func TestFactorChangesNeedProof(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	u := f.addUsers(1)[0]
+	f.enrollEmail(u)
+
+	// An approver token alone cannot add a factor to vote with.
+	_, err := f.eng.EnrollTOTP(f.ctx, voter(u), Proof{})
+	wantCode(t, err, keyturn.ErrAccessDenied)
+	_, err = f.eng.EnrollTOTP(f.ctx, voter(u), Proof{Method: keyturn.MFAEmailOTP, Code: "000000"})
+	wantCode(t, err, keyturn.ErrAccessDenied)
+
+	if err := f.eng.RequestFactorCode(f.ctx, voter(u)); err != nil {
+		t.Fatalf("RequestFactorCode: %v", err)
+	}
+	proof := Proof{Method: keyturn.MFAEmailOTP, Code: f.mail.lastCode(t, u.Email)}
+	if _, err := f.eng.EnrollTOTP(f.ctx, voter(u), proof); err != nil {
+		t.Fatalf("EnrollTOTP with an e-mailed code: %v", err)
+	}
+	_, err = f.eng.EnrollTOTP(f.ctx, voter(u), proof)
+	wantCode(t, err, keyturn.ErrAccessDenied)
+
+	// A development administrator's delegated action needs no proof.
+	delegated := voter(u)
+	delegated.Delegated = true
+	if err := f.eng.RemoveFactor(f.ctx, delegated, keyturn.MFAEmailOTP, Proof{}); err != nil {
+		t.Errorf("delegated RemoveFactor: %v", err)
+	}
+}
+
+func TestResetFactors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	u := f.addUsers(1)[0]
+	f.enrollEmail(u)
+
+	_, err := f.eng.ResetFactors(f.ctx, Caller{AccountID: testAccount, Region: testRegion, PrincipalArn: testPrincipal}, u.ID)
+	wantCode(t, err, keyturn.ErrAccessDenied)
+	n, err := f.eng.ResetFactors(f.ctx, f.caller, u.UserName)
+	if err != nil {
+		t.Fatalf("ResetFactors: %v", err)
+	}
+	if n != 1 {
+		t.Errorf("ResetFactors removed %d credentials, want the 1 e-mail factor", n)
+	}
+	if _, err := f.eng.EnrollTOTP(f.ctx, voter(u), Proof{}); err != nil {
+		t.Errorf("EnrollTOTP after a reset, with no factor left: %v", err)
+	}
 }
 
 func TestTOTPUnconfirmedEnrollmentIsReplaced(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
 	u := f.addUsers(1)[0]
-	first, err := f.eng.EnrollTOTP(f.ctx, voter(u))
+	first, err := f.eng.EnrollTOTP(f.ctx, voter(u), Proof{})
 	if err != nil {
 		t.Fatalf("EnrollTOTP: %v", err)
 	}
 
-	second, err := f.eng.EnrollTOTP(f.ctx, voter(u))
+	second, err := f.eng.EnrollTOTP(f.ctx, voter(u), Proof{})
 	if err != nil {
 		t.Fatalf("second EnrollTOTP: %v", err)
 	}
@@ -233,7 +290,7 @@ func TestVerifiedSessionDelegatedVote(t *testing.T) {
 // enrollEmail enrols e-mail codes for the user.
 func (f *fixture) enrollEmail(u *keyturn.User) {
 	f.t.Helper()
-	if err := f.eng.EnrollEmailOTP(f.ctx, voter(u)); err != nil {
+	if err := f.eng.EnrollEmailOTP(f.ctx, voter(u), Proof{}); err != nil {
 		f.t.Fatalf("EnrollEmailOTP: %v", err)
 	}
 	if err := f.eng.ConfirmEmailOTP(f.ctx, voter(u), f.mail.lastCode(f.t, u.Email)); err != nil {
@@ -246,7 +303,7 @@ func TestEmailOTPEnrollment(t *testing.T) {
 	f := newFixture(t, nil)
 	u := f.addUsers(1)[0]
 
-	if err := f.eng.EnrollEmailOTP(f.ctx, voter(u)); err != nil {
+	if err := f.eng.EnrollEmailOTP(f.ctx, voter(u), Proof{}); err != nil {
 		t.Fatalf("EnrollEmailOTP: %v", err)
 	}
 	msgs := f.mail.messages()
@@ -275,10 +332,13 @@ func TestEmailOTPEnrollment(t *testing.T) {
 	}
 
 	// A new code cannot be sent before the resend interval has passed.
-	err = f.eng.EnrollEmailOTP(f.ctx, voter(u))
+	if err := f.eng.RequestFactorCode(f.ctx, voter(u)); err != nil {
+		t.Fatalf("RequestFactorCode: %v", err)
+	}
+	err = f.eng.RequestFactorCode(f.ctx, voter(u))
 	wantCode(t, err, keyturn.ErrThrottled)
-	if n := len(f.mail.messages()); n != 1 {
-		t.Errorf("got %d messages, want 1", n)
+	if n := len(f.mail.messages()); n != 2 {
+		t.Errorf("got %d messages, want 2", n)
 	}
 }
 
@@ -362,7 +422,7 @@ func TestRequestVoteCodeRules(t *testing.T) {
 
 	noMail := newFixture(t, func(c *Config) { c.EmailSender = nil })
 	u := noMail.addUsers(1)[0]
-	err = noMail.eng.EnrollEmailOTP(noMail.ctx, voter(u))
+	err = noMail.eng.EnrollEmailOTP(noMail.ctx, voter(u), Proof{})
 	wantCode(t, err, keyturn.ErrConflict)
 }
 

@@ -82,7 +82,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName *string) 
 	if err != nil {
 		return nil, err
 	}
-	caller := engine.Caller{AccountID: id.AccountID, Region: id.Region, PrincipalArn: id.PrincipalArn, Operator: id.Operator}
+	caller := engine.Caller{AccountID: id.AccountID, Region: id.Region, PrincipalArn: id.PrincipalArn, Operator: id.Operator, IdentityAdmin: id.IdentityAdmin}
 
 	input, err := gatherInput(m, r, body)
 	if err != nil {

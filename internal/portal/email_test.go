@@ -102,7 +102,7 @@ func newEngineFixtureWith(t *testing.T, cfg portal.Config, start func(http.Handl
 		store:  store,
 		mail:   &recordingSender{},
 		logs:   &logBuffer{},
-		caller: engine.Caller{AccountID: testAccount, Region: testRegion, PrincipalArn: "arn:aws:iam::111122223333:role/Requester"},
+		caller: engine.Caller{AccountID: testAccount, Region: testRegion, PrincipalArn: "arn:aws:iam::111122223333:role/Admin", IdentityAdmin: true},
 	}
 	logger := slog.New(slog.NewTextHandler(f.logs, nil))
 	f.engine = engine.New(store, engine.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EmailSender: f.mail})
@@ -254,7 +254,12 @@ func TestVoteFormWithTwoFactors(t *testing.T) {
 	wantStatus(t, "send an enrolment code", b.post("/portal/factors/email", nil), http.StatusOK)
 	r := b.post("/portal/factors/email/confirm", url.Values{"code": {f.mail.lastCode(t, "alice@example.com")}})
 	wantStatus(t, "confirm e-mailed codes", r, http.StatusOK)
+	// With a factor enrolled, adding another needs a code from it.
 	r = b.post("/portal/factors/totp", nil)
+	wantStatus(t, "add an authenticator without a code", r, http.StatusForbidden)
+	wantStatus(t, "e-mail a code to change factors", b.post("/portal/factors/email-code", nil), http.StatusOK)
+	r = b.post("/portal/factors/totp", url.Values{"proof_method": {"EMAIL_OTP"}, "proof_code": {f.mail.lastCode(t, "alice@example.com")}})
+	wantStatus(t, "add an authenticator with an e-mailed code", r, http.StatusOK)
 	secret := inputValue(t, r.body, "totp-secret")
 	code, err := totp.GenerateCode(secret, time.Now())
 	if err != nil {

@@ -22,6 +22,26 @@ type factorsPage struct {
 	EmailEnrolled bool
 }
 
+// HasFactor reports whether the approver has a confirmed factor, whose code
+// then proves every change of factors.
+func (p *factorsPage) HasFactor() bool { return p.TOTPConfirmed || p.EmailEnrolled }
+
+// proofForm is the data of the "proof" template: the page and a prefix that
+// keeps element ids unique.
+type proofForm struct {
+	Page *factorsPage
+	ID   string
+}
+
+// formProof returns the factor code that a form carries to prove a factor
+// the approver has.
+func formProof(r *http.Request) engine.Proof {
+	return engine.Proof{
+		Method: r.PostForm.Get("proof_method"),
+		Code:   strings.Join(strings.Fields(r.PostForm.Get("proof_code")), ""),
+	}
+}
+
 func (h *Handler) factorsPage(w http.ResponseWriter, r *http.Request, a *approver) {
 	h.renderFactors(w, r, a, nil, http.StatusOK, "", "")
 }
@@ -66,7 +86,10 @@ func (h *Handler) factorResult(w http.ResponseWriter, r *http.Request, a *approv
 
 // enrollTOTP starts an authenticator enrolment and shows the secret once.
 func (h *Handler) enrollTOTP(w http.ResponseWriter, r *http.Request, a *approver) {
-	enrollment, err := h.engine.EnrollTOTP(r.Context(), a.Voter)
+	if !h.readForm(w, r) {
+		return
+	}
+	enrollment, err := h.engine.EnrollTOTP(r.Context(), a.Voter, formProof(r))
 	if err != nil {
 		h.factorResult(w, r, a, err, "")
 		return
@@ -85,7 +108,10 @@ func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request, a *approve
 }
 
 func (h *Handler) enrollEmail(w http.ResponseWriter, r *http.Request, a *approver) {
-	err := h.engine.EnrollEmailOTP(r.Context(), a.Voter)
+	if !h.readForm(w, r) {
+		return
+	}
+	err := h.engine.EnrollEmailOTP(r.Context(), a.Voter, formProof(r))
 	h.factorResult(w, r, a, err, fmt.Sprintf("A code was sent to %s. Enter it below to confirm e-mailed codes.", a.User.Email))
 }
 
@@ -107,8 +133,15 @@ func (h *Handler) removeFactor(w http.ResponseWriter, r *http.Request, a *approv
 		h.renderFactors(w, r, a, nil, http.StatusBadRequest, "", "The form must name a factor to remove. Reload the page and try again.")
 		return
 	}
-	err := h.engine.RemoveFactor(r.Context(), a.Voter, method)
+	err := h.engine.RemoveFactor(r.Context(), a.Voter, method, formProof(r))
 	h.factorResult(w, r, a, err, fmt.Sprintf("%s removed.", methodName(method)))
+}
+
+// requestFactorCode e-mails the approver a code that proves the e-mail
+// factor before factors change.
+func (h *Handler) requestFactorCode(w http.ResponseWriter, r *http.Request, a *approver) {
+	err := h.engine.RequestFactorCode(r.Context(), a.Voter)
+	h.factorResult(w, r, a, err, fmt.Sprintf("A code was sent to %s. Enter it with the change you make.", a.User.Email))
 }
 
 // formCode returns the form's one-time code without spaces, which

@@ -97,6 +97,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	mux.Handle("POST /portal/factors/email", h.signedIn(h.enrollEmail))
 	mux.Handle("POST /portal/factors/email/confirm", h.signedIn(h.confirmEmail))
 	mux.Handle("POST /portal/factors/remove", h.signedIn(h.removeFactor))
+	mux.Handle("POST /portal/factors/email-code", h.signedIn(h.requestFactorCode))
 
 	mux.HandleFunc("/portal/", h.notFound)
 }

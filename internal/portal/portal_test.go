@@ -281,7 +281,7 @@ func TestVoteRequiresVerification(t *testing.T) {
 	}
 	r = b.post(votePath, url.Values{"response": {"APPROVED"}, "method": {"TOTP"}, "code": {totpCodeOtherThan(t, secret)}})
 	wantStatus(t, "vote with a wrong code", r, http.StatusForbidden)
-	if got, want := message(r), "The authenticator code is wrong, or was already used. Wait for the next code and try again."; got != want {
+	if got, want := message(r), "The authenticator code is wrong. Check the clock of the device and try the current code."; got != want {
 		t.Errorf("vote with a wrong code: message %q, want %q", got, want)
 	}
 	if got := sessionStatus(t, srv, session.SessionArn); got != "PENDING" {
@@ -303,11 +303,15 @@ func TestVoteRequiresVerification(t *testing.T) {
 		t.Errorf("session status after a verified vote: got %s, want APPROVED", got)
 	}
 
-	// Removing the factor leaves the approver without one.
+	// Removing the factor needs a fresh code from it, so the approver token
+	// in the cookie alone cannot take the factor away. Both codes of this
+	// test are spent now.
 	r = b.post("/portal/factors/remove", url.Values{"method": {"TOTP"}})
-	wantStatus(t, "remove the authenticator", r, http.StatusOK)
-	wantText(t, "remove the authenticator", r, "Authenticator app removed.")
-	wantText(t, "remove the authenticator", r, "You have no second factor.")
+	wantStatus(t, "remove the authenticator without a code", r, http.StatusForbidden)
+	wantText(t, "remove the authenticator without a code", r, "Changing your factors needs a code from a factor you have")
+	r = b.post("/portal/factors/remove", url.Values{"method": {"TOTP"}, "proof_method": {"TOTP"}, "proof_code": {next}})
+	wantStatus(t, "remove the authenticator with a spent code", r, http.StatusForbidden)
+	wantText(t, "remove the authenticator with a spent code", r, "already used")
 }
 
 func TestNoFactorForVerifiedSession(t *testing.T) {
@@ -403,7 +407,8 @@ func TestCrossOriginPostRejected(t *testing.T) {
 
 	// Another site cannot sign the browser in to an account of its choice.
 	other := newBrowser(t, srv.URL)
-	req = other.newPost("/portal/enroll", url.Values{"code": {enrollmentCode(t, srv, users[0].UserID)}})
+	outsider := srv.CreateUser(t, "outsider")
+	req = other.newPost("/portal/enroll", url.Values{"code": {enrollmentCode(t, srv, outsider.UserID)}})
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	wantStatus(t, "cross-origin enrolment", other.do(req), http.StatusForbidden)
 	if c := other.cookie(); c != nil {

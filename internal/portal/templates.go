@@ -52,6 +52,9 @@ var templateFuncs = template.FuncMap{
 	"showTime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 	// methodName names a second-factor method for reading.
 	"methodName": methodName,
+	// proofForm passes the factors page and a prefix for element ids to the
+	// "proof" template, which several forms on the page include.
+	"proofForm": func(p *factorsPage, id string) proofForm { return proofForm{Page: p, ID: id} },
 	// factorName names an enrolled factor, with its label where the label
 	// adds something, such as the address of e-mailed codes.
 	"factorName": func(f engine.Factor) string {

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -107,7 +106,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
 	if !cfg.Dev && len(cfg.Credentials) == 0 {
-		return nil, errors.New("no credentials are configured: pass a credentials file, or run in development mode (--dev) to accept any credentials")
+		return nil, errors.New("no credentials are configured: pass a credentials file with --credentials-file, or run in development mode (--dev) to accept any credentials")
 	}
 	if !cfg.Dev && cfg.Seed != 0 {
 		return nil, errors.New("a seed makes tokens and codes predictable, so it is allowed in development mode only")
@@ -235,7 +234,8 @@ func (s *Server) Run(ctx context.Context) error {
 	s.sweeperDone = make(chan struct{})
 	go s.sweep(sweepCtx)
 
-	s.log.Info("keyturn started", "url", s.URL(), "dev", s.cfg.Dev, "database", describeDatabase(s.cfg.Database))
+	s.log.Info("keyturn started", "url", s.URL(), "dev", s.cfg.Dev, "database", describeDatabase(s.cfg.Database),
+		"credentials", len(s.cfg.Credentials))
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
 	select {
@@ -356,30 +356,37 @@ func describeDatabase(database string) string {
 
 // LoadCredentials reads a credentials file: a JSON array of objects with
 // AccessKeyId, SecretAccessKey, AccountId, PrincipalArn and, optionally,
-// Operator.
-func LoadCredentials(path string) ([]sigv4.Credential, error) {
+// Operator and IdentityAdmin. Unknown members are errors, so that a
+// misspelt permission is not silently dropped, and so are duplicate keys.
+// It also returns warnings: a file that other users can read.
+func LoadCredentials(path string) (creds []sigv4.Credential, warnings []string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("read the credentials file (--credentials-file): %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return nil, err
+	if info, err := f.Stat(); err == nil && info.Mode().Perm()&0o077 != 0 {
+		warnings = append(warnings, fmt.Sprintf(
+			"the credentials file %s has mode %v, so other users can read its secret keys; make it readable by its owner only (chmod 600)", path, info.Mode().Perm()))
 	}
-	var creds []sigv4.Credential
-	if err := json.Unmarshal(b, &creds); err != nil {
-		return nil, fmt.Errorf("credentials file %s is not a JSON array of credentials: %w", path, err)
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&creds); err != nil {
+		return nil, nil, fmt.Errorf("credentials file %s is not a JSON array of credentials with AccessKeyId, SecretAccessKey, AccountId, PrincipalArn, Operator and IdentityAdmin: %w", path, err)
 	}
+	seen := map[string]bool{}
 	for i, c := range creds {
 		switch {
 		case c.AccessKeyID == "" || c.SecretAccessKey == "":
-			return nil, fmt.Errorf("credentials file %s: entry %d needs AccessKeyId and SecretAccessKey", path, i)
+			return nil, nil, fmt.Errorf("credentials file %s: entry %d needs AccessKeyId and SecretAccessKey", path, i)
 		case len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "":
-			return nil, fmt.Errorf("credentials file %s: entry %d (%s) needs a 12-digit AccountId", path, i, c.AccessKeyID)
+			return nil, nil, fmt.Errorf("credentials file %s: entry %d (%s) needs a 12-digit AccountId", path, i, c.AccessKeyID)
+		case seen[c.AccessKeyID]:
+			return nil, nil, fmt.Errorf("credentials file %s: access key %s appears twice", path, c.AccessKeyID)
 		case c.PrincipalArn == "":
 			creds[i].PrincipalArn = fmt.Sprintf("arn:aws:iam::%s:user/%s", c.AccountID, c.AccessKeyID)
 		}
+		seen[c.AccessKeyID] = true
 	}
-	return creds, nil
+	return creds, warnings, nil
 }

@@ -163,6 +163,20 @@ func TestDescribeDatabaseHidesPassword(t *testing.T) {
 	}
 }
 
+func TestLoadCredentialsWarnsOfReadableFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "credentials.json")
+	if err := os.WriteFile(path, []byte(`[]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, warnings, err := LoadCredentials(path)
+	if err != nil {
+		t.Fatalf("LoadCredentials: %v", err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "chmod 600") {
+		t.Errorf("got warnings %q for a file of mode 0644, want one that says chmod 600", warnings)
+	}
+}
+
 func TestLoadCredentials(t *testing.T) {
 	write := func(t *testing.T, content string) string {
 		t.Helper()
@@ -174,9 +188,12 @@ func TestLoadCredentials(t *testing.T) {
 	}
 
 	t.Run("valid", func(t *testing.T) {
-		creds, err := LoadCredentials(write(t, `[{"AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "secret", "AccountId": "111122223333"}]`))
+		creds, warnings, err := LoadCredentials(write(t, `[{"AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "secret", "AccountId": "111122223333"}]`))
 		if err != nil {
 			t.Fatalf("LoadCredentials: %v", err)
+		}
+		if len(warnings) != 0 {
+			t.Errorf("got warnings %q for a file of mode 0600, want none", warnings)
 		}
 		if len(creds) != 1 {
 			t.Fatalf("got %d credentials, want 1", len(creds))
@@ -192,10 +209,13 @@ func TestLoadCredentials(t *testing.T) {
 		{"not an array", `{"AccessKeyId": "AKIDEXAMPLE"}`, "not a JSON array"},
 		{"no secret", `[{"AccessKeyId": "AKIDEXAMPLE", "AccountId": "111122223333"}]`, "needs AccessKeyId and SecretAccessKey"},
 		{"short account", `[{"AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "secret", "AccountId": "1111"}]`, "12-digit AccountId"},
+		{"misspelt permission", `[{"AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "secret", "AccountId": "111122223333", "Operater": true}]`, "unknown field"},
+		{"duplicate key", `[{"AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "a", "AccountId": "111122223333"},
+			{"AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "b", "AccountId": "111122223333"}]`, "appears twice"},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := LoadCredentials(write(t, tt.content))
+			_, _, err := LoadCredentials(write(t, tt.content))
 			if err == nil || !strings.Contains(err.Error(), tt.message) {
 				t.Errorf("got error %v, want one that contains %q", err, tt.message)
 			}

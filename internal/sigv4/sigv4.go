@@ -37,8 +37,12 @@ type Credential struct {
 	AccountID       string `json:"AccountId"`
 	PrincipalArn    string `json:"PrincipalArn"`
 	// Operator credentials may also change settings shared by every
-	// account, such as the policy catalogue.
+	// account, such as the policy catalogue, and export or import
+	// snapshots.
 	Operator bool `json:"Operator,omitempty"`
+	// IdentityAdmin credentials may manage the account's identity store:
+	// create users and issue their enrolment codes.
+	IdentityAdmin bool `json:"IdentityAdmin,omitempty"`
 }
 
 // Identity is the verified signer of a request.
@@ -135,10 +139,11 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Identity, error) {
 			account = keyID
 		}
 		return &Identity{Region: region, Credential: Credential{
-			AccessKeyID:  keyID,
-			AccountID:    account,
-			PrincipalArn: fmt.Sprintf("arn:aws:iam::%s:root", account),
-			Operator:     true,
+			AccessKeyID:   keyID,
+			AccountID:     account,
+			PrincipalArn:  fmt.Sprintf("arn:aws:iam::%s:root", account),
+			Operator:      true,
+			IdentityAdmin: true,
 		}}, nil
 	}
 	cred, ok := v.Credentials[keyID]
