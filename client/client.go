@@ -147,7 +147,7 @@ func (c *Client) sign(ctx context.Context, req *http.Request, body []byte) error
 	}
 	creds, err := c.Credentials.Retrieve(ctx)
 	if err != nil {
-		return fmt.Errorf("client: get AWS credentials: %w", err)
+		return fmt.Errorf("no AWS credentials to sign the request with: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile with --profile or AWS_PROFILE (%w)", err)
 	}
 	region := c.Region
 	if region == "" {

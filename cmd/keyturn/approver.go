@@ -360,11 +360,10 @@ e-mailed to you (--email-code).`,
 			}
 			return o.printer(cmd).print(s, func(w io.Writer) error {
 				fmt.Fprintf(w, "Voted %s in session %s.\n", response, s.SessionArn)
-				message := ""
-				if s.StatusMessage != "" {
-					message = ": " + s.StatusMessage
+				_, err := fmt.Fprintf(w, "The session is %s: %s.\n", status(s), approvalSummary(s))
+				if err == nil && s.StatusMessage != "" {
+					_, err = fmt.Fprintln(w, s.StatusMessage)
 				}
-				_, err := fmt.Fprintf(w, "The session is %s with %s%s\n", status(s), approvalSummary(s), message)
 				return err
 			})
 		},

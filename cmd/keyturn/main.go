@@ -92,7 +92,7 @@ func newRootCommand() *cobra.Command {
 AWS CLI and aws-sdk-go-v2 work against it unchanged, and runs the approval
 workflow behind it: invitations, sessions, votes and M-of-N decisions.
 
-Administrator commands (users, sessions, policies, dev) sign their requests
+Administrator commands (users, sessions, policies, dev, snapshot) sign their requests
 with AWS credentials, found the way the AWS CLI finds them: --profile,
 AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the shared
 configuration files, and so on. Approver commands send the approver token

@@ -66,8 +66,8 @@ type connOptions struct {
 }
 
 func (o *connOptions) register(flags *pflag.FlagSet) {
-	flags.StringVar(&o.endpointURL, "endpoint-url", defaultEndpointURL, "base URL of the Keyturn server (env KEYTURN_ENDPOINT_URL)")
-	setFlagEnv(flags, "endpoint-url", "KEYTURN_ENDPOINT_URL")
+	flags.StringVar(&o.endpointURL, "endpoint-url", defaultEndpointURL, "base URL of the Keyturn server (env KEYTURN_ENDPOINT_URL, else AWS_ENDPOINT_URL_MPA or AWS_ENDPOINT_URL, as the AWS CLI reads them)")
+	setFlagEnv(flags, "endpoint-url", "KEYTURN_ENDPOINT_URL", "AWS_ENDPOINT_URL_MPA", "AWS_ENDPOINT_URL")
 	flags.StringVar(&o.region, "region", "", "AWS region of signed requests, which selects the region of the account's data (default: $AWS_REGION, else $AWS_DEFAULT_REGION, else the profile's region, else "+defaultRegion+")")
 	setFlagEnv(flags, "region", "AWS_REGION", "AWS_DEFAULT_REGION")
 	flags.StringVar(&o.profile, "profile", "", "profile of the AWS shared configuration files whose credentials sign requests (default: $AWS_PROFILE, else default)")

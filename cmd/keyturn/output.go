@@ -90,9 +90,9 @@ func approvals(s *client.Session) int {
 }
 
 // approvalSummary describes a session's tally, such as "1 of 2 required
-// approvals, 3 approvers".
+// approvals, from 3 approvers".
 func approvalSummary(s *client.Session) string {
-	return fmt.Sprintf("%d of %d required approvals, %d approvers",
+	return fmt.Sprintf("%d of %d required approvals, from %d approvers",
 		approvals(s), s.ApprovalStrategy.MofN.MinApprovalsRequired, s.NumberOfApprovers)
 }
 
@@ -148,4 +148,13 @@ func writeSession(w io.Writer, s *client.Session, extra ...field) error {
 		rows = append(rows, []string{r.ApproverID, r.IdentityID, r.Response, formatTime(r.ResponseTime)})
 	}
 	return writeTable(w, []string{"APPROVER ID", "IDENTITY ID", "RESPONSE", "TIME"}, rows)
+}
+
+// count formats a number with a noun in the singular or plural, as in
+// "1 team" and "2 teams".
+func count(n int, singular, plural string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return fmt.Sprintf("%d %s", n, plural)
 }

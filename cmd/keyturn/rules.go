@@ -148,7 +148,7 @@ func newDeleteRuleCommand(o *connOptions) *cobra.Command {
 				return err
 			}
 			return o.printer(cmd).print(struct{ Deleted int }{deleted}, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "Deleted %d rules.\n", deleted)
+				_, err := fmt.Fprintf(w, "Deleted %s.\n", count(deleted, "rule", "rules"))
 				return err
 			})
 		},

@@ -145,7 +145,7 @@ func TestSessionsGetWaitAndReport(t *testing.T) {
 	}
 
 	r := run(t, 0, "sessions", "get", started.SessionArn)
-	for _, want := range []string{"Deploy build 7", "hotfix", "build=7, env=prod", "0 of 1 required approvals, 2 approvers"} {
+	for _, want := range []string{"Deploy build 7", "hotfix", "build=7, env=prod", "0 of 1 required approvals, from 2 approvers"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("got %q, want %q in it", r.stdout, want)
 		}

@@ -115,8 +115,10 @@ workflow clock forward to the snapshot's time if it is behind.`,
 				return err
 			}
 			return o.printer(cmd).print(res, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "Imported %d identity sources, %d users, %d teams, %d sessions with %d votes, and %d policy versions.\n",
-					res.IdentitySources, res.Users, res.Teams, res.Sessions, res.Votes, res.Policies)
+				_, err := fmt.Fprintf(w, "Imported %s, %s, %s, %s with %s, and %s.\n",
+					count(res.IdentitySources, "identity source", "identity sources"), count(res.Users, "user", "users"),
+					count(res.Teams, "team", "teams"), count(res.Sessions, "session", "sessions"),
+					count(res.Votes, "vote", "votes"), count(res.Policies, "policy version", "policy versions"))
 				return err
 			})
 		},

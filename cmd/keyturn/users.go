@@ -256,7 +256,7 @@ after a lost laptop. The user needs a new enrolment code to vote again.`,
 				Revoked int
 			}{args[0], n}
 			return o.printer(cmd).print(out, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "Revoked %d approver tokens and enrolment codes of user %s.\n", n, args[0])
+				_, err := fmt.Fprintf(w, "Revoked %s of user %s.\n", count(n, "approver token or enrolment code", "approver tokens and enrolment codes"), args[0])
 				return err
 			})
 		},
@@ -287,7 +287,7 @@ administrator credentials may.`,
 				Removed int
 			}{args[0], n}
 			return o.printer(cmd).print(out, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "Deleted %d factors, approver tokens and enrolment codes of user %s.\n", n, args[0])
+				_, err := fmt.Fprintf(w, "Deleted %s of user %s.\n", count(n, "factor, token or code", "factors, tokens and codes"), args[0])
 				return err
 			})
 		},

@@ -116,12 +116,33 @@ func (h *Handler) routes() {
 	admin("GET /keyturn/v1/snapshot", h.exportSnapshot)
 	admin("POST /keyturn/v1/snapshot", h.importSnapshot)
 
-	h.mux.HandleFunc("/keyturn/v1/", func(w http.ResponseWriter, r *http.Request) {
+	h.mux.HandleFunc("/keyturn/v1/", h.unknownOperation)
+}
+
+// unknownOperation answers a request that no route takes: 405 with the
+// methods that the path accepts, or 404 when no method does.
+func (h *Handler) unknownOperation(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := h.mux.Handler(probe); pattern != "/keyturn/v1/" {
+			allowed = append(allowed, method)
+		}
+	}
+	if len(allowed) > 0 {
 		wire.WriteError(w, r, h.log, &wire.APIError{
-			Status:  http.StatusNotFound,
+			Status:  http.StatusMethodNotAllowed,
 			Code:    "UnknownOperationException",
-			Message: fmt.Sprintf("Keyturn's API has no operation %s %s. See docs/api.md for the operations.", r.Method, r.URL.Path),
+			Message: fmt.Sprintf("Keyturn's API has no operation %s %s. This path accepts: %s.", r.Method, r.URL.Path, strings.Join(allowed, ", ")),
+			Allow:   strings.Join(allowed, ", "),
 		})
+		return
+	}
+	wire.WriteError(w, r, h.log, &wire.APIError{
+		Status:  http.StatusNotFound,
+		Code:    "UnknownOperationException",
+		Message: fmt.Sprintf("Keyturn's API has no operation %s %s. Its operations are listed in Keyturn's API reference.", r.Method, r.URL.Path),
 	})
 }
 
@@ -137,7 +158,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			wire.WriteError(rec, r, h.log, fmt.Errorf("panic: %v", p))
 		}
 		h.log.InfoContext(r.Context(), "request", "api", "keyturn", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration_ms", time.Since(start).Milliseconds(), "request_id", requestID)
+			"status", rec.status, "error_type", rec.Header().Get("X-Amzn-ErrorType"),
+			"access_key_id", wire.AccessKeyID(r), "duration_ms", time.Since(start).Milliseconds(), "request_id", requestID)
 	}()
 	h.mux.ServeHTTP(rec, r)
 }

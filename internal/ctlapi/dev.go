@@ -2,12 +2,16 @@ package ctlapi
 
 import (
 	"context"
+	"regexp"
 	"time"
 
 	"github.com/keyturn/keyturn"
 	"github.com/keyturn/keyturn/internal/engine"
 	"github.com/keyturn/keyturn/internal/wire"
 )
+
+// accountRE matches an AWS account id.
+var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
 
 // maxAdvanceSeconds is 100 years, the most the clock can run ahead.
 const maxAdvanceSeconds = 100 * 365 * 24 * 3600
@@ -90,6 +94,8 @@ func (h *Handler) reset(ctx context.Context, c engine.Caller, r *request) (any, 
 	switch {
 	case in.AllAccounts && in.AccountID != "":
 		return nil, keyturn.Errorf(keyturn.ErrInvalid, "Give AccountId or AllAccounts, not both.")
+	case in.AccountID != "" && !accountRE.MatchString(in.AccountID):
+		return nil, keyturn.Errorf(keyturn.ErrInvalid, "AccountId %q is invalid: an account id has 12 digits.", in.AccountID)
 	case in.AllAccounts:
 		account = ""
 	case in.AccountID != "":
@@ -164,6 +170,8 @@ func snapshotAccount(c engine.Caller, r *request) (string, error) {
 		return "", keyturn.Errorf(keyturn.ErrInvalid, "Give AccountId or AllAccounts, not both.")
 	case all:
 		return "", nil
+	case account != "" && !accountRE.MatchString(account):
+		return "", keyturn.Errorf(keyturn.ErrInvalid, "AccountId %q is invalid: an account id has 12 digits.", account)
 	case account != "":
 		return account, nil
 	}
@@ -198,7 +206,7 @@ func (h *Handler) importSnapshot(ctx context.Context, c engine.Caller, r *reques
 	}
 	var snap keyturn.Snapshot
 	if err := r.decode(&snap); err != nil {
-		return nil, err
+		return nil, keyturn.Errorf(keyturn.ErrInvalid, "The request body is not a Keyturn snapshot file: %s", keyturn.Message(err))
 	}
 	replace := r.URL.Query().Get("Replace") == "true"
 	res, err := h.engine.Import(ctx, &snap, replace)

@@ -268,7 +268,7 @@ func (e *Engine) RequestVoteCode(ctx context.Context, v Voter, sessionArn string
 // sendEmailCode creates a one-time code for the purpose and e-mails it.
 func (e *Engine) sendEmailCode(ctx context.Context, v Voter, purpose, subject, intro string) error {
 	if e.cfg.EmailSender == nil {
-		return keyturn.Errorf(keyturn.ErrConflict, "This server has no SMTP server configured, so it cannot send e-mail codes.")
+		return keyturn.Errorf(keyturn.ErrConflict, "This server has no SMTP server configured (--smtp-addr), so it cannot send e-mail codes.")
 	}
 	code := e.numericCode(6)
 	now := realNow()
@@ -297,10 +297,12 @@ func (e *Engine) sendEmailCode(ctx context.Context, v Voter, purpose, subject, i
 	if err != nil {
 		return err
 	}
-	body := fmt.Sprintf("%s\n\n    %s\n\nThe code expires in %s. If you did not ask for it, tell your Keyturn administrator.\n", intro, code, emailCodeTTL)
+	body := fmt.Sprintf("%s\n\n    %s\n\nThe code expires in %d minutes. If you did not ask for it, tell your Keyturn administrator.\n",
+		intro, code, int(emailCodeTTL/time.Minute))
 	if err := e.cfg.EmailSender.SendEmail(ctx, email, subject, body); err != nil {
 		e.log.ErrorContext(ctx, "sending e-mail code failed", "user_id", v.UserID, "err", err)
-		return keyturn.Errorf(keyturn.ErrUnavailable, "The code could not be e-mailed: %v. Try again later.", err)
+		return keyturn.Errorf(keyturn.ErrUnavailable,
+			"The code could not be e-mailed: %v. If this persists, the server's SMTP settings (--smtp-addr, --smtp-tls) need a fix by its operator.", err)
 	}
 	e.log.InfoContext(ctx, "e-mail code sent", "user_id", v.UserID, "purpose", purpose)
 	return nil

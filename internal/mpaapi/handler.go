@@ -56,6 +56,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			wire.WriteError(rec, r, h.log, fmt.Errorf("panic: %v", p))
 		}
 		h.log.InfoContext(r.Context(), "request", "api", "mpa", "operation", opName, "status", rec.status,
+			"error_type", rec.Header().Get("X-Amzn-ErrorType"), "access_key_id", wire.AccessKeyID(r),
 			"duration_ms", time.Since(start).Milliseconds(), "request_id", requestID)
 	}()
 

@@ -180,6 +180,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /keyturn/health", s.health)
+	mux.HandleFunc("/keyturn/health", func(w http.ResponseWriter, r *http.Request) {
+		wire.WriteError(w, r, s.log, &wire.APIError{Status: http.StatusMethodNotAllowed, Code: "UnknownOperationException",
+			Message: fmt.Sprintf("The health check takes GET, not %s.", r.Method), Allow: "GET"})
+	})
 	mux.Handle(ctlapi.Prefix, ctlapi.New(s.engine, verifier, dev, s.log))
 	mux.Handle(portal.Prefix, portal.New(s.engine, portal.Config{PublicURL: s.cfg.PublicURL, Logger: s.log}))
 	mux.Handle("/", mpaapi.New(s.engine, verifier, s.log))
