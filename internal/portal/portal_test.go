@@ -717,3 +717,26 @@ func TestActionsNeedPost(t *testing.T) {
 		t.Errorf("session status after GET .../vote: got %s, want PENDING", got)
 	}
 }
+
+func TestVoteRedirectsToSession(t *testing.T) {
+	t.Parallel()
+	srv := keyturntest.NewServer(t)
+	teamArn, users := srv.ActiveTeam(t, "redirect", 1, 2)
+	b, _ := enrollInPortal(t, srv, users[0].UserID)
+	session := srv.StartSession(t, teamArn, "test:Deploy")
+
+	// The vote answers with a redirect, so that reloading the page that
+	// follows reads the session instead of voting again.
+	r := b.withoutRedirects().post(sessionPath(session.SessionArn)+"/vote", url.Values{"response": {"APPROVED"}})
+	wantStatus(t, "vote", r, http.StatusSeeOther)
+	location := r.header.Get("Location")
+	if want := sessionPath(session.SessionArn) + "?voted=approved"; location != want {
+		t.Fatalf("vote redirects to %q, want %q", location, want)
+	}
+	page := b.get(location)
+	wantStatus(t, "page after the vote", page, http.StatusOK)
+	wantText(t, "page after the vote", page, "Your vote to approve is recorded. The session is APPROVED.")
+	if got := sessionStatus(t, srv, session.SessionArn); got != "APPROVED" {
+		t.Errorf("session status after the vote: got %s, want APPROVED", got)
+	}
+}

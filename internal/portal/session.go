@@ -157,8 +157,21 @@ type sessionPage struct {
 // HasMethod reports whether the approver enrolled the method.
 func (p *sessionPage) HasMethod(method string) bool { return slices.Contains(p.Methods, method) }
 
+// sessionPage shows a session. After a vote, the vote handler redirects
+// here with the response in the query, so that reloading the page shows
+// the outcome again instead of sending the vote again.
 func (h *Handler) sessionPage(w http.ResponseWriter, r *http.Request, a *approver) {
-	h.renderSession(w, r, a, nil, http.StatusOK, "", "", "")
+	voted := keyturn.Response(strings.ToUpper(r.URL.Query().Get("voted")))
+	if voted != keyturn.ResponseApproved && voted != keyturn.ResponseRejected {
+		h.renderSession(w, r, a, nil, http.StatusOK, "", "", "")
+		return
+	}
+	as, err := h.engine.GetApproverSession(r.Context(), a.Voter, r.PathValue("arn"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.renderSession(w, r, a, as, http.StatusOK, voteOutcome(as.Session, voted), "", "")
 }
 
 // renderSession writes a session's page. With a nil session it reads the
@@ -219,11 +232,8 @@ func (h *Handler) vote(w http.ResponseWriter, r *http.Request, a *approver) {
 		h.renderSession(w, r, a, nil, status, "", message, method)
 		return
 	}
-	as := &engine.ApproverSession{Session: s}
-	if sa := s.Approver(a.UserID); sa != nil {
-		as.MyVote = s.Vote(sa.ApproverID)
-	}
-	h.renderSession(w, r, a, as, http.StatusOK, voteOutcome(s, response), "", method)
+	target := "/portal/sessions/" + url.PathEscape(s.Arn) + "?voted=" + strings.ToLower(string(response))
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
 // voteOutcome describes the session after the approver's vote.
@@ -235,15 +245,15 @@ func voteOutcome(s *keyturn.Session, response keyturn.Response) string {
 	approvals, rejections := s.Tally()
 	switch {
 	case s.Status == keyturn.SessionApproved:
-		return fmt.Sprintf("%s The session is APPROVED. %s", recorded, s.StatusMessage)
+		return strings.TrimSpace(fmt.Sprintf("%s The session is APPROVED. %s", recorded, s.StatusMessage))
 	case s.Status == keyturn.SessionFailed && s.StatusCode == keyturn.SessionRejected:
-		return fmt.Sprintf("%s The session is REJECTED. %s", recorded, s.StatusMessage)
+		return strings.TrimSpace(fmt.Sprintf("%s The session is REJECTED. %s", recorded, s.StatusMessage))
 	case s.Status != keyturn.SessionPending:
 		status := string(s.Status)
 		if s.StatusCode != "" {
 			status += " (" + string(s.StatusCode) + ")"
 		}
-		return fmt.Sprintf("%s The session is %s. %s", recorded, status, s.StatusMessage)
+		return strings.TrimSpace(fmt.Sprintf("%s The session is %s. %s", recorded, status, s.StatusMessage))
 	case s.Kind == keyturn.KindBaseline:
 		return fmt.Sprintf("%s The session is still PENDING: %d of %d approvers have responded.",
 			recorded, approvals+rejections, len(s.Approvers))
