@@ -116,8 +116,12 @@ type Tx interface {
 
 	CreateCredential(ctx context.Context, c *Credential) error
 	// GetCredentialByHash returns the credential of the kind whose hash
-	// matches, in any account.
+	// matches, in any account. In a read-write transaction it also locks the
+	// credential until the transaction ends, so that a code is used once.
 	GetCredentialByHash(ctx context.Context, kind, hash string) (*Credential, error)
+	// ListCredentials returns the user's credentials. In a read-write
+	// transaction it also locks them until the transaction ends, so that
+	// checks of a second factor that change its counters serialise.
 	ListCredentials(ctx context.Context, account, region, userID string) ([]*Credential, error)
 	UpdateCredential(ctx context.Context, c *Credential) error
 	DeleteCredential(ctx context.Context, id string) error
@@ -125,7 +129,9 @@ type Tx interface {
 	CreateOneTimeCode(ctx context.Context, c *OneTimeCode) error
 	// LatestOneTimeCode returns the newest code of the user for the
 	// purpose, used or not, so that a code replaced by a newer one can never
-	// be used again.
+	// be used again. In a read-write transaction it also locks the code
+	// until the transaction ends, so that its attempts are counted one
+	// check at a time.
 	LatestOneTimeCode(ctx context.Context, userID, purpose string) (*OneTimeCode, error)
 	UpdateOneTimeCode(ctx context.Context, c *OneTimeCode) error
 

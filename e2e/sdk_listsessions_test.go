@@ -142,7 +142,7 @@ func sdkParseTime(t *testing.T, v string) time.Time {
 // prefixes and differ in case, so that CONTAINS and EQ filters tell them
 // apart.
 var sdkListActions = []string{
-	"test:Deploy", "test:DeployCanary", "test:deploy", "test:Rollback", "test:RotateKey", "test:Delete.Vault", "test:deploy canary",
+	"test:Deploy", "test:DeployCanary", "test:deploy", "test:Rollback", "test:RotateKey", "test:Delete.Vault", "test:deploy.canary",
 }
 
 // sdkSessionData starts n sessions on the team from the seeded source,

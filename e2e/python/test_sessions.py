@@ -23,7 +23,7 @@ ACTIONS = (
     "test:RotateKey",
     "test:DeleteData",
     "test:Backup.Restore",
-    "test:Drop_100%",
+    "test:Drop_100",
 )
 # "%" and "_" are SQL LIKE wildcards, so CONTAINS must treat them literally.
 SUBSTRINGS = ("Deploy", "deploy", "test:", "Key", "Data", ".", "Canary", "zzz", "e", "%", "_", "D_o")

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"net/mail"
-	"strings"
+	"regexp"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/keyturn/keyturn"
 )
@@ -202,12 +204,45 @@ func (e *Engine) CreateUser(ctx context.Context, c Caller, in CreateUserInput) (
 	return out, err
 }
 
+// uuidRE matches the form of a UUID, which user ids have. A user name of
+// that form could equal another user's id, and findUser looks ids up first.
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// validateUser checks a new user's fields.
 func validateUser(userName, displayName, email string) error {
 	switch {
-	case userName == "" || len(userName) > 128 || strings.ContainsAny(userName, " \t\r\n/"):
-		return keyturn.Errorf(keyturn.ErrInvalid, "UserName %q is invalid: it must be 1 to 128 characters without spaces or slashes.", userName)
-	case len(displayName) > 256:
-		return keyturn.Errorf(keyturn.ErrInvalid, "DisplayName is invalid: it must be at most 256 characters.")
+	case userName == "" || len(userName) > 128 || !validUserNameText(userName):
+		return keyturn.Errorf(keyturn.ErrInvalid, "UserName %q is invalid: it must be 1 to 128 printable characters without spaces or slashes.", userName)
+	case uuidRE.MatchString(userName):
+		return keyturn.Errorf(keyturn.ErrInvalid,
+			"UserName %q is invalid: it has the form of a user id (a UUID), so it could name another user. Choose a name that is not a UUID.", userName)
+	}
+	return validateProfile(displayName, email)
+}
+
+// validUserNameText reports whether every character of the name is
+// printable and none is a space or a slash.
+func validUserNameText(name string) bool {
+	if !utf8.ValidString(name) {
+		return false
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) || r == '/' {
+			return false
+		}
+	}
+	return true
+}
+
+// validateProfile checks the fields of a user that can change. The user
+// name cannot, so UpdateUser keeps a user whose name predates a rule
+// changeable.
+func validateProfile(displayName, email string) error {
+	if len(displayName) > 256 || !utf8.ValidString(displayName) {
+		return keyturn.Errorf(keyturn.ErrInvalid, "DisplayName is invalid: it must be at most 256 characters of valid UTF-8.")
+	}
+	if r, found := controlCharacter(displayName); found {
+		return keyturn.Errorf(keyturn.ErrInvalid, "DisplayName contains the control character %U, which is not allowed. Remove control characters such as tabs and line breaks.", r)
 	}
 	if email != "" {
 		addr, err := mail.ParseAddress(email)
@@ -289,7 +324,7 @@ func (e *Engine) UpdateUser(ctx context.Context, c Caller, idOrName string, in U
 				u.Status = keyturn.UserEnabled
 			}
 		}
-		if err := validateUser(u.UserName, u.DisplayName, u.Email); err != nil {
+		if err := validateProfile(u.DisplayName, u.Email); err != nil {
 			return err
 		}
 		out = u

@@ -95,12 +95,25 @@ func CompileFilters(filters []FilterInput) ([]keyturn.SessionFilter, error) {
 	return out, nil
 }
 
+// The range of filter times. Stores compare times as Unix nanoseconds,
+// which an int64 holds only for the years 1678 to 2262, and no session
+// starts outside this narrower range.
+var (
+	minFilterTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxFilterTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // parseFilterTime parses an RFC 3339 time, with or without fractional
-// seconds, in UTC or with an offset.
+// seconds, in UTC or with an offset, between minFilterTime and
+// maxFilterTime.
 func parseFilterTime(v string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
 	if err != nil {
 		return time.Time{}, fmt.Errorf("Value %q is not an ISO 8601 time such as 2025-03-11T00:04:14Z or 2025-03-11T00:04:14.495Z", v)
+	}
+	if t.Before(minFilterTime) || t.After(maxFilterTime) {
+		return time.Time{}, fmt.Errorf("Value %q is out of range: times must be from %s to %s",
+			v, minFilterTime.Format(time.RFC3339), maxFilterTime.Format(time.RFC3339))
 	}
 	return t.UTC(), nil
 }

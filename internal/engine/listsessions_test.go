@@ -512,3 +512,53 @@ func TestListSessionsStartedBetweenPages(t *testing.T) {
 		})
 	}
 }
+
+func TestCompileFiltersTimeRange(t *testing.T) {
+	t.Parallel()
+	outside := []FilterInput{
+		{"InitiationTime", "GT", "2300-01-01T00:00:00Z"},
+		{"InitiationTime", "LT", "1600-01-01T00:00:00Z"},
+		{"InitiationTime", "GTE", "1969-12-31T23:59:59.999Z"},
+		{"InitiationTime", "LTE", "2200-01-01T00:00:00.001Z"},
+		{"InitiationTime", "GT", "9999-12-31T23:59:59Z"},
+		{"InitiationTime", "BETWEEN", "2025-01-01T00:00:00Z AND 2263-01-01T00:00:00Z"},
+		{"InitiationTime", "BETWEEN", "0001-01-01T00:00:00Z AND 2025-01-01T00:00:00Z"},
+	}
+	for _, in := range outside {
+		t.Run(in.Operator+" "+in.Value, func(t *testing.T) {
+			_, err := CompileFilters([]FilterInput{in})
+			wantCode(t, err, keyturn.ErrInvalid)
+			if msg, want := keyturn.Message(err), "from 1970-01-01T00:00:00Z to 2200-01-01T00:00:00Z"; !strings.Contains(msg, want) {
+				t.Errorf("message %q does not contain the range %q", msg, want)
+			}
+		})
+	}
+
+	// The ends of the range are valid, also written with an offset.
+	for _, value := range []string{
+		"1970-01-01T00:00:00Z AND 2200-01-01T00:00:00Z",
+		"1970-01-01T01:00:00+01:00 AND 2199-12-31T19:00:00-05:00",
+	} {
+		if _, err := CompileFilters([]FilterInput{{"InitiationTime", "BETWEEN", value}}); err != nil {
+			t.Errorf("BETWEEN %s: %v", value, err)
+		}
+	}
+}
+
+func TestListSessionsFarFutureFilter(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	active, _ := f.activeTeam(1, 1)
+	f.startSession(active.Arn)
+
+	_, _, err := f.eng.ListSessions(f.ctx, f.caller, active.Arn, []FilterInput{{"InitiationTime", "GT", "2300-01-01T00:00:00Z"}}, Page{})
+	wantCode(t, err, keyturn.ErrInvalid)
+
+	got, _, err := f.eng.ListSessions(f.ctx, f.caller, active.Arn, []FilterInput{{"InitiationTime", "GT", "2199-01-01T00:00:00Z"}}, Page{})
+	if err != nil {
+		t.Fatalf("ListSessions after 2199: %v", err)
+	}
+	if len(got) != 0 {
+		t.Errorf("ListSessions after 2199: got %d sessions, want none", len(got))
+	}
+}

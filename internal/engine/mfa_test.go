@@ -417,8 +417,9 @@ func TestRequestVoteCodeRules(t *testing.T) {
 
 	err := f.eng.RequestVoteCode(f.ctx, voter(users[0]), s.Arn)
 	wantCode(t, err, keyturn.ErrConflict)
+	// A user who is not an approver in the session cannot see it.
 	err = f.eng.RequestVoteCode(f.ctx, voter(outsider), s.Arn)
-	wantCode(t, err, keyturn.ErrAccessDenied)
+	wantCode(t, err, keyturn.ErrNotFound)
 
 	noMail := newFixture(t, func(c *Config) { c.EmailSender = nil })
 	u := noMail.addUsers(1)[0]

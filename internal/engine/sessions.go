@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/keyturn/keyturn"
@@ -26,19 +27,39 @@ type StartSessionInput struct {
 	Duration                       time.Duration
 	AdditionalSecurityRequirements []string
 	// ClientToken makes the request idempotent: a replay with the same
-	// token and parameters returns the first session.
+	// token and parameters within 24 hours returns the first session. The
+	// token stays taken after that, so a later replay gets ErrConflict.
 	ClientToken string
 }
 
 var metadataRE = regexp.MustCompile(`^[a-zA-Z0-9\p{P}]*$`)
+
+// actionNameRE is the form of a policy action, service:Operation, in the
+// characters that policy actions use. Approvers read the action name to
+// decide, so it has no room for spaces, control characters or look-alike
+// letters from other scripts.
+var actionNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]+:[a-zA-Z0-9_.-]+$`)
+
+// controlCharacter returns the first C0 or C1 control character in s, tab
+// and line breaks included. Approvers read session fields in terminals and
+// e-mail, where such characters can hide or rewrite text.
+func controlCharacter(s string) (rune, bool) {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return r, true
+		}
+	}
+	return 0, false
+}
 
 // validate applies the session shape's limits from the MPA model to the
 // input, and Keyturn's own bounds where the model has none.
 func (in *StartSessionInput) validate(maxTTL time.Duration) error {
 	fail := func(format string, args ...any) error { return keyturn.Errorf(keyturn.ErrInvalid, format, args...) }
 	switch {
-	case in.ActionName == "" || utf8.RuneCountInString(in.ActionName) > 500:
-		return fail("ActionName must be 1 to 500 characters, such as backup:CreateRestoreAccessBackupVault.")
+	case len(in.ActionName) > 500 || !actionNameRE.MatchString(in.ActionName):
+		return fail("ActionName %q is invalid: it must have the form service:Operation, such as backup:CreateRestoreAccessBackupVault, "+
+			"with letters, digits, '_', '.' and '-' on each side of the colon, and at most 500 characters.", in.ActionName)
 	case utf8.RuneCountInString(in.ProtectedResourceArn) > 1000:
 		return fail("ProtectedResourceArn must be at most 1000 characters.")
 	case utf8.RuneCountInString(in.Description) > 256:
@@ -51,6 +72,16 @@ func (in *StartSessionInput) validate(maxTTL time.Duration) error {
 		return fail("Duration %s is out of range: it must be between 1 minute and %s.", in.Duration, maxTTL)
 	case len(in.AdditionalSecurityRequirements) > 100:
 		return fail("AdditionalSecurityRequirements has %d items; at most 100 are allowed.", len(in.AdditionalSecurityRequirements))
+	}
+	texts := []struct{ name, value string }{
+		{"ProtectedResourceArn", in.ProtectedResourceArn},
+		{"Description", in.Description},
+		{"RequesterComment", in.RequesterComment},
+	}
+	for _, text := range texts {
+		if r, found := controlCharacter(text.value); found {
+			return fail("%s contains the control character %U, which is not allowed. Remove control characters such as tabs and line breaks.", text.name, r)
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(in.Metadata)) {
 		v := in.Metadata[k]
@@ -101,6 +132,14 @@ func (e *Engine) StartSession(ctx context.Context, c Caller, in StartSessionInpu
 		if in.ClientToken != "" {
 			prior, err := tx.GetSessionByClientToken(ctx, t.Arn, c.AccountID, in.ClientToken)
 			if err == nil {
+				// A replay is an SDK retry or a client resuming after an
+				// outage. Returning an old approval would let a client with
+				// deterministic tokens run the operation again on it.
+				if now.Sub(prior.InitiationTime) > idempotencyTTL {
+					return keyturn.Errorf(keyturn.ErrConflict,
+						"ClientToken %q was used for session %s more than %s ago. Use a new ClientToken for a new session.",
+						in.ClientToken, prior.Arn, formatHours(idempotencyTTL))
+				}
 				if !sameRequest(prior, in, c, duration) {
 					return keyturn.Errorf(keyturn.ErrConflict,
 						"ClientToken %q was already used to start session %s with different parameters. Use a new ClientToken for a new session.", in.ClientToken, prior.Arn)
@@ -151,6 +190,11 @@ func (e *Engine) StartSession(ctx context.Context, c Caller, in StartSessionInpu
 		e.log.InfoContext(ctx, "session started", "arn", out.Arn, "team_arn", out.TeamArn, "action", out.ActionName)
 	}
 	return out, err
+}
+
+// formatHours formats a whole number of hours, such as "24 hours".
+func formatHours(d time.Duration) string {
+	return fmt.Sprintf("%d hours", int(d/time.Hour))
 }
 
 // normalRequirements returns the security requirements sorted and without

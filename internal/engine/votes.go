@@ -344,18 +344,20 @@ func (e *Engine) ListApproverSessions(ctx context.Context, v Voter) ([]ApproverS
 	return out, err
 }
 
-// GetApproverSession returns a session of the user's account, with the
-// user's vote if the user is an approver in it.
+// GetApproverSession returns a session in which the user is an approver,
+// with the user's vote. Any other session is reported as not found, as one
+// of another account is, so that approvers cannot read every session of
+// their account.
 func (e *Engine) GetApproverSession(ctx context.Context, v Voter, arn string) (*ApproverSession, error) {
 	s, err := e.GetSession(ctx, Caller{AccountID: v.AccountID, Region: v.Region}, arn)
 	if err != nil {
 		return nil, err
 	}
-	out := &ApproverSession{Session: s}
-	if a := s.Approver(v.UserID); a != nil {
-		out.MyVote = s.Vote(a.ApproverID)
+	a := s.Approver(v.UserID)
+	if a == nil {
+		return nil, notFound("Session", arn)
 	}
-	return out, nil
+	return &ApproverSession{Session: s, MyVote: s.Vote(a.ApproverID)}, nil
 }
 
 // compareNewestFirst orders sessions as ListSessions does: by initiation

@@ -211,21 +211,23 @@ func (v *Verifier) requestTime(r *http.Request, scopeDate string) (time.Time, er
 	return t, nil
 }
 
-// payloadHash returns the hex SHA-256 of the body, checking it against an
-// X-Amz-Content-Sha256 header when the client sent one.
+// payloadHash returns the hex SHA-256 of the body, which the canonical
+// request always carries. MPA is not S3, so a body is never streamed or
+// left unsigned: an X-Amz-Content-Sha256 header, when sent, must be that
+// hash. Accepting UNSIGNED-PAYLOAD would let anyone who obtains a signed
+// request replace its body while the signature is fresh.
 func payloadHash(r *http.Request, body []byte) (string, error) {
 	sum := hexSHA256(body)
 	claimed := r.Header.Get("X-Amz-Content-Sha256")
 	switch {
-	case claimed == "":
+	case claimed == "" || strings.EqualFold(claimed, sum):
 		return sum, nil
 	case claimed == "UNSIGNED-PAYLOAD":
-		return claimed, nil
-	case !strings.EqualFold(claimed, sum):
 		return "", &Error{"InvalidSignatureException", http.StatusForbidden,
-			"The X-Amz-Content-Sha256 header does not match the SHA-256 of the request body."}
+			"X-Amz-Content-Sha256: UNSIGNED-PAYLOAD is not accepted. Sign the SHA-256 of the request body, as the AWS SDKs do for every service but S3."}
 	}
-	return claimed, nil
+	return "", &Error{"InvalidSignatureException", http.StatusForbidden,
+		"The X-Amz-Content-Sha256 header does not match the SHA-256 of the request body."}
 }
 
 // canonicalRequest builds the canonical request of AWS's signing process.

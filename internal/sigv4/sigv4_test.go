@@ -138,3 +138,59 @@ func TestVerifyAnyKeyMapsAccount(t *testing.T) {
 		t.Errorf("12-digit key: account = %v, err = %v; want 123456789012", id, err)
 	}
 }
+
+// signedWithPayloadHeader signs a request with the SDK's signer over the
+// payload hash, sent in an X-Amz-Content-Sha256 header as S3 clients send
+// it.
+func signedWithPayloadHeader(t *testing.T, url string, body []byte, payloadHash string, at time.Time) *http.Request {
+	t.Helper()
+	r := httptest.NewRequest("POST", url, bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	creds := aws.Credentials{AccessKeyID: testCred.AccessKeyID, SecretAccessKey: testCred.SecretAccessKey}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, payloadHash, "mpa", "us-east-1", at); err != nil {
+		t.Fatalf("sign: %v", err)
+	}
+	return r
+}
+
+func TestVerifyRejectsUnsignedPayload(t *testing.T) {
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	url := "http://127.0.0.1:8080/sessions/arn%3Aaws%3Ampa%3Aus-east-1%3A111122223333%3Asession%2Fops-1%2Fabc"
+	signed := []byte(`{"Description":"approved change"}`)
+	swapped := []byte(`{"Description":"something else"}`)
+
+	// The signature covers the literal UNSIGNED-PAYLOAD instead of the
+	// body, so it verifies for the body sent and for any other.
+	for _, body := range [][]byte{signed, swapped} {
+		r := signedWithPayloadHeader(t, url, signed, "UNSIGNED-PAYLOAD", now)
+		_, err := newVerifier(now).Verify(r, body)
+		var ve *Error
+		if !errors.As(err, &ve) {
+			t.Fatalf("Verify of an UNSIGNED-PAYLOAD request with body %s: got error %v, want *Error", body, err)
+		}
+		if ve.Code != "InvalidSignatureException" {
+			t.Errorf("Verify of an UNSIGNED-PAYLOAD request with body %s: got code %s (%s), want InvalidSignatureException", body, ve.Code, ve.Message)
+		}
+	}
+}
+
+func TestVerifyPayloadHashHeader(t *testing.T) {
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	url := "http://127.0.0.1:8080/approval-teams"
+	body := []byte(`{"Name":"a"}`)
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+
+	r := signedWithPayloadHeader(t, url, body, hash, now)
+	if _, err := newVerifier(now).Verify(r, body); err != nil {
+		t.Errorf("Verify with a matching X-Amz-Content-Sha256: %v", err)
+	}
+
+	r = signedWithPayloadHeader(t, url, body, hash, now)
+	_, err := newVerifier(now).Verify(r, []byte(`{"Name":"b"}`))
+	var ve *Error
+	if !errors.As(err, &ve) || ve.Code != "InvalidSignatureException" {
+		t.Errorf("Verify with a body that does not match X-Amz-Content-Sha256: got %v, want InvalidSignatureException", err)
+	}
+}

@@ -45,6 +45,10 @@ const errDatabaseUnavailable = "The database is unavailable. Retry the request; 
 // did not respond before the request's deadline.
 const errDatabaseTimeout = "The database did not respond in time. Retry the request; if the problem persists, contact the server operator."
 
+// errUnstorableText is the message of an error caused by text that
+// PostgreSQL cannot store, such as the NUL character.
+const errUnstorableText = "The request contains text that the database cannot store, such as the NUL character (\\u0000). Remove it and send the request again."
+
 func translatePostgres(err error) error {
 	if err == nil {
 		return nil
@@ -62,6 +66,12 @@ func translatePostgres(err error) error {
 		switch {
 		case pe.Code == "23505": // unique_violation
 			return &keyturn.Error{Code: keyturn.ErrConflict, Message: "The record already exists.", Err: err}
+		case pe.Code == "22021", // character_not_in_repertoire: NUL in text
+			pe.Code == "22P05": // untranslatable_character: \u0000 in JSON
+			// The API layers reject NUL characters before they reach the
+			// store. A value that slips past them is still the client's
+			// error, not an internal one.
+			return &keyturn.Error{Code: keyturn.ErrInvalid, Message: errUnstorableText, Err: err}
 		case strings.HasPrefix(pe.Code, "08"), // connection_exception
 			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03": // shutdown, crash, cannot connect now
 			return &keyturn.Error{Code: keyturn.ErrUnavailable, Message: errDatabaseUnavailable, Err: err}

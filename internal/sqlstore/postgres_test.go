@@ -157,3 +157,53 @@ func TestPostgresSortColumnsUseByteOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresNULIsInvalid checks that text PostgreSQL cannot store is a
+// client error. The API layers reject NUL characters first; the store
+// keeps one that slips past them from becoming an internal error.
+func TestPostgresNULIsInvalid(t *testing.T) {
+	s := openPostgres(t, storetest.PostgresURL(t))
+	defer s.Close()
+	ctx := t.Context()
+
+	user := &keyturn.User{ID: "user-1", AccountID: "111122223333", Region: "us-east-1", UserName: "ali\x00ce", Status: keyturn.UserEnabled}
+	tests := []struct {
+		name string
+		fn   func(tx keyturn.Tx) error
+	}{
+		{"CreateUser with NUL in the user name", func(tx keyturn.Tx) error {
+			return tx.CreateUser(ctx, user)
+		}},
+		{"GetUserByName with NUL", func(tx keyturn.Tx) error {
+			_, err := tx.GetUserByName(ctx, "111122223333", "us-east-1", "ali\x00ce")
+			return err
+		}},
+		{"SetTags with NUL in a value", func(tx keyturn.Tx) error {
+			return tx.SetTags(ctx, "arn:aws:mpa:us-east-1:111122223333:approval-team/a", map[string]string{"env": "prod\x00"})
+		}},
+		{"GetSessionByClientToken with NUL", func(tx keyturn.Tx) error {
+			_, err := tx.GetSessionByClientToken(ctx, "arn:aws:mpa:us-east-1:111122223333:approval-team/a", "111122223333", "token\x00")
+			return err
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.Update(ctx, tc.fn)
+			if code := keyturn.Code(err); code != keyturn.ErrInvalid {
+				t.Fatalf("got error %v (code %q), want code %q", err, code, keyturn.ErrInvalid)
+			}
+			if msg := keyturn.Message(err); !strings.Contains(msg, "NUL character") {
+				t.Errorf("got message %q, want it to name the NUL character", msg)
+			}
+		})
+	}
+}
+
+func TestTranslatePostgresUnstorableText(t *testing.T) {
+	for _, code := range []string{"22021", "22P05"} {
+		err := translatePostgres(&pgconn.PgError{Code: code, Message: "invalid byte sequence"})
+		if got := keyturn.Code(err); got != keyturn.ErrInvalid {
+			t.Errorf("SQLSTATE %s: got code %q, want %q", code, got, keyturn.ErrInvalid)
+		}
+	}
+}

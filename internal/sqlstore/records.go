@@ -108,13 +108,25 @@ func (t *tx) CreateCredential(ctx context.Context, c *keyturn.Credential) error 
 	return err
 }
 
+// GetCredentialByHash also locks the row in a read-write transaction, so
+// that two transactions cannot both use one enrolment code. A transaction
+// that waited for the lock reads the row as the other one committed it, and
+// gets ErrNotFound if that one deleted it.
 func (t *tx) GetCredentialByHash(ctx context.Context, kind, hash string) (*keyturn.Credential, error) {
-	return queryOne(ctx, t, scanDoc[keyturn.Credential], `SELECT doc FROM credentials WHERE kind = ? AND hash = ? AND hash <> ''`, kind, hash)
+	return queryOne(ctx, t, scanDoc[keyturn.Credential], `SELECT doc FROM credentials WHERE kind = ? AND hash = ? AND hash <> ''`+t.lockSuffix(), kind, hash)
 }
 
+// ListCredentials also locks the rows in a read-write transaction, so that
+// the failure counts and replay counters of second factors are read,
+// changed and written back by one transaction at a time. The rows are
+// locked in id order.
+//
+// NOTE: transactions that lock the credentials of several users in
+// different orders, such as two teams synchronising MFA devices, can
+// deadlock on PostgreSQL. Update runs such a transaction again.
 func (t *tx) ListCredentials(ctx context.Context, account, region, userID string) ([]*keyturn.Credential, error) {
 	return queryAll(ctx, t, scanDoc[keyturn.Credential],
-		`SELECT doc FROM credentials WHERE account_id = ? AND region = ? AND user_id = ? ORDER BY id`, account, region, userID)
+		`SELECT doc FROM credentials WHERE account_id = ? AND region = ? AND user_id = ? ORDER BY id`+t.lockSuffix(), account, region, userID)
 }
 
 func (t *tx) UpdateCredential(ctx context.Context, c *keyturn.Credential) error {
@@ -139,9 +151,12 @@ func (t *tx) CreateOneTimeCode(ctx context.Context, c *keyturn.OneTimeCode) erro
 	return err
 }
 
+// LatestOneTimeCode also locks the row in a read-write transaction, so that
+// concurrent checks of one code count every wrong attempt and spend the
+// code once.
 func (t *tx) LatestOneTimeCode(ctx context.Context, userID, purpose string) (*keyturn.OneTimeCode, error) {
 	return queryOne(ctx, t, scanDoc[keyturn.OneTimeCode], `SELECT doc FROM one_time_codes WHERE user_id = ? AND purpose = ?
-		ORDER BY created_at DESC, id DESC LIMIT 1`, userID, purpose)
+		ORDER BY created_at DESC, id DESC LIMIT 1`+t.lockSuffix(), userID, purpose)
 }
 
 func (t *tx) UpdateOneTimeCode(ctx context.Context, c *keyturn.OneTimeCode) error {

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -135,5 +137,148 @@ func testConcurrentVotes(t *testing.T, s keyturn.Store) {
 	got := get(t, s, "GetSession", getSession(session.Arn))
 	if len(got.Votes) != goroutines {
 		t.Errorf("GetSession: got %d votes, want %d", len(got.Votes), goroutines)
+	}
+}
+
+func testConcurrentCredentialUpdates(t *testing.T, s keyturn.Store) {
+	target := fullCredential(accountA, regionA, "user-ada", "cred-totp", keyturn.CredentialTOTP, "")
+	target.Failures = 0
+	other := fullCredential(accountA, regionA, "user-ada", "cred-token", keyturn.CredentialToken, "hash-token")
+	other.Failures = 0
+	mustUpdate(t, s, "CreateCredential", func(ctx context.Context, tx keyturn.Tx) error {
+		if err := tx.CreateCredential(ctx, target); err != nil {
+			return err
+		}
+		return tx.CreateCredential(ctx, other)
+	})
+
+	// Each update reads the user's credentials with ListCredentials, as a
+	// check of a second factor does, increments the failure count of one
+	// of them and writes it back. Without a row lock, a transaction can
+	// write back a count that another one has already raised.
+	ctx := t.Context()
+	errs := runConcurrently(goroutines, func(int) error {
+		for range updatesPerGoroutine {
+			err := s.Update(ctx, func(tx keyturn.Tx) error {
+				creds, err := tx.ListCredentials(ctx, accountA, regionA, "user-ada")
+				if err != nil {
+					return err
+				}
+				for _, c := range creds {
+					if c.ID == target.ID {
+						c.Failures++
+						return tx.UpdateCredential(ctx, c)
+					}
+				}
+				return fmt.Errorf("ListCredentials returned no credential %s", target.ID)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("goroutine %d: Update: %v", i, err)
+		}
+	}
+
+	creds := get(t, s, "ListCredentials", func(ctx context.Context, tx keyturn.Tx) ([]*keyturn.Credential, error) {
+		return tx.ListCredentials(ctx, accountA, regionA, "user-ada")
+	})
+	want := goroutines * updatesPerGoroutine
+	for _, c := range creds {
+		if c.ID == target.ID && c.Failures != want {
+			t.Errorf("Failures after %d concurrent increments: got %d, want %d", want, c.Failures, want)
+		}
+	}
+}
+
+func testConcurrentCredentialUse(t *testing.T, s keyturn.Store) {
+	// Each transaction uses a code as an enrolment does: it finds the
+	// credential by hash and deletes it. Exactly one must succeed, and the
+	// others must find no credential, rather than find it and then fail to
+	// delete it. A race shows only when reads overlap, so each round
+	// races for a new code.
+	const rounds = 8
+	ctx := t.Context()
+	errDeleteFailed := errors.New("DeleteCredential failed after GetCredentialByHash found the credential")
+	for round := range rounds {
+		hash := fmt.Sprintf("hash-code-%d", round)
+		code := fullCredential(accountA, regionA, "user-ada", fmt.Sprintf("cred-enrollment-%d", round), keyturn.CredentialEnrollment, hash)
+		mustUpdate(t, s, "CreateCredential", func(ctx context.Context, tx keyturn.Tx) error {
+			return tx.CreateCredential(ctx, code)
+		})
+
+		errs := runConcurrently(goroutines, func(int) error {
+			return s.Update(ctx, func(tx keyturn.Tx) error {
+				c, err := tx.GetCredentialByHash(ctx, keyturn.CredentialEnrollment, hash)
+				if err != nil {
+					return err
+				}
+				if err := tx.DeleteCredential(ctx, c.ID); err != nil {
+					return fmt.Errorf("%w: %w", errDeleteFailed, err)
+				}
+				return nil
+			})
+		})
+
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Errorf("round %d: goroutines %d and %d both used the code, want one", round, winner, i)
+			case err == nil:
+				winner = i
+			case errors.Is(err, errDeleteFailed):
+				t.Errorf("round %d, goroutine %d: %v", round, i, err)
+			default:
+				wantCode(t, fmt.Sprintf("round %d: GetCredentialByHash in goroutine %d", round, i), err, keyturn.ErrNotFound)
+			}
+		}
+		if winner < 0 {
+			t.Errorf("round %d: none of %d goroutines used the code, want one", round, goroutines)
+		}
+	}
+}
+
+func testConcurrentOneTimeCodeUpdates(t *testing.T, s keyturn.Store) {
+	code := fullOneTimeCode(accountA, regionA, "user-ada", "code-vote", "vote", at(0))
+	code.Attempts, code.Used = 0, false
+	mustUpdate(t, s, "CreateOneTimeCode", func(ctx context.Context, tx keyturn.Tx) error {
+		return tx.CreateOneTimeCode(ctx, code)
+	})
+
+	// Each update counts a wrong attempt as a check of an e-mailed code
+	// does: LatestOneTimeCode, then UpdateOneTimeCode.
+	ctx := t.Context()
+	errs := runConcurrently(goroutines, func(int) error {
+		for range updatesPerGoroutine {
+			err := s.Update(ctx, func(tx keyturn.Tx) error {
+				c, err := tx.LatestOneTimeCode(ctx, "user-ada", "vote")
+				if err != nil {
+					return err
+				}
+				c.Attempts++
+				return tx.UpdateOneTimeCode(ctx, c)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("goroutine %d: Update: %v", i, err)
+		}
+	}
+
+	got := get(t, s, "LatestOneTimeCode", func(ctx context.Context, tx keyturn.Tx) (*keyturn.OneTimeCode, error) {
+		return tx.LatestOneTimeCode(ctx, "user-ada", "vote")
+	})
+	if want := goroutines * updatesPerGoroutine; got.Attempts != want {
+		t.Errorf("Attempts after %d concurrent increments: got %d, want %d", want, got.Attempts, want)
 	}
 }

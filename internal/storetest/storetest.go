@@ -69,6 +69,9 @@ func Run(t *testing.T, open func(t *testing.T) keyturn.Store) {
 		{"ConcurrentTeamUpdates", testConcurrentTeamUpdates},
 		{"ConcurrentSameVote", testConcurrentSameVote},
 		{"ConcurrentVotes", testConcurrentVotes},
+		{"ConcurrentCredentialUpdates", testConcurrentCredentialUpdates},
+		{"ConcurrentCredentialUse", testConcurrentCredentialUse},
+		{"ConcurrentOneTimeCodeUpdates", testConcurrentOneTimeCodeUpdates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,14 +5,18 @@
 package wire
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -209,3 +213,63 @@ func jsonKind(goKind string) string {
 // NewRequestID returns a random request id in UUID form, as AWS services
 // return in x-amzn-RequestId.
 func NewRequestID() string { return uuid.NewString() }
+
+// RejectNUL returns a ValidationException when a string in the JSON body,
+// a value or a member name, contains the NUL character (\u0000), which
+// PostgreSQL cannot store in text. The message names the member. A body
+// that is not valid JSON passes, so that the decoder reports its error.
+func RejectNUL(body []byte) error {
+	if !bytes.Contains(body, []byte(`\u0000`)) {
+		// JSON strings cannot hold a raw NUL byte, so an escape is the
+		// only way to send one.
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil
+	}
+	if path, found := findNUL(v, ""); found {
+		return keyturn.Errorf(keyturn.ErrInvalid,
+			"The request body is invalid: %s contains the NUL character (\\u0000), which Keyturn does not accept. Remove it and send the request again.", path)
+	}
+	return nil
+}
+
+// findNUL returns a description of the first string in v that contains
+// NUL, with path naming v.
+func findNUL(v any, path string) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		if strings.IndexByte(v, 0) >= 0 {
+			if path == "" {
+				return "the request body", true
+			}
+			return "the value of " + path, true
+		}
+	case []any:
+		for i, elem := range v {
+			if desc, found := findNUL(elem, fmt.Sprintf("%s[%d]", path, i)); found {
+				return desc, true
+			}
+		}
+	case map[string]any:
+		for _, key := range slices.Sorted(maps.Keys(v)) {
+			if strings.IndexByte(key, 0) >= 0 {
+				if path == "" {
+					return fmt.Sprintf("the member name %q", key), true
+				}
+				return fmt.Sprintf("the member name %q in %s", key, path), true
+			}
+			member := key
+			if path != "" {
+				member = path + "." + key
+			}
+			if desc, found := findNUL(v[key], member); found {
+				return desc, true
+			}
+		}
+	}
+	return "", false
+}

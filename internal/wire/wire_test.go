@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +93,40 @@ func TestReadBodyLimit(t *testing.T) {
 	_, err := ReadBody(httptest.NewRecorder(), r)
 	if keyturn.Code(err) != keyturn.ErrInvalid {
 		t.Errorf("ReadBody of %d bytes: error %v, want ErrInvalid", len(big), err)
+	}
+}
+
+func TestRejectNUL(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want string // a part of the message, or "" for no error
+	}{
+		{"top-level member", `{"UserName":"alice\u0000"}`, "the value of UserName contains the NUL character"},
+		{"nested member", `{"Metadata":{"ticket":"CHG-1\u0000"}}`, "the value of Metadata.ticket contains"},
+		{"list element", `{"AdditionalSecurityRequirements":["a","\u0000"]}`, "the value of AdditionalSecurityRequirements[1] contains"},
+		{"member name", `{"Metadata":{"tick\u0000et":"CHG-1"}}`, `the member name "tick\x00et" in Metadata contains`},
+		{"whole body", `"\u0000"`, "the request body contains"},
+		{"escaped backslash", `{"Description":"C:\\u0000"}`, ""},
+		{"no NUL", `{"Description":"line\nbreak \u0001 Zoë"}`, ""},
+		{"invalid JSON", `{"UserName":"\u0000"`, ""},
+		{"empty body", ``, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := RejectNUL([]byte(tc.body))
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("RejectNUL(%s): got error %v, want none", tc.body, err)
+				}
+				return
+			}
+			if code := keyturn.Code(err); code != keyturn.ErrInvalid {
+				t.Fatalf("RejectNUL(%s): got error %v (code %q), want code %q", tc.body, err, code, keyturn.ErrInvalid)
+			}
+			if msg := keyturn.Message(err); !strings.Contains(msg, tc.want) {
+				t.Errorf("RejectNUL(%s): got message %q, want it to contain %q", tc.body, msg, tc.want)
+			}
+		})
 	}
 }

@@ -28,7 +28,10 @@ func (v Violation) String() string {
 	case nil:
 		return fmt.Sprintf("Value at '%s' failed to satisfy constraint: %s", v.Path, v.Rule)
 	case string:
-		return fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: %s", truncate(val, 100), v.Path, v.Rule)
+		// A NUL character is shown escaped, so that the message stays
+		// printable text.
+		shown := strings.ReplaceAll(truncate(val, 100), "\x00", `\u0000`)
+		return fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: %s", shown, v.Path, v.Rule)
 	default:
 		return fmt.Sprintf("Value '%v' at '%s' failed to satisfy constraint: %s", val, v.Path, v.Rule)
 	}
@@ -165,7 +168,15 @@ func validateStructure(s *Shape, obj map[string]any, path string, vs *[]Violatio
 	}
 }
 
+// nulRule is the rule that every string member keeps, in addition to the
+// model's. PostgreSQL cannot store the NUL character in text, and no member
+// of the model needs it.
+const nulRule = "Member must not contain the NUL character"
+
 func validateString(s *Shape, str string, fail func(string, ...any)) {
+	if strings.IndexByte(str, 0) >= 0 {
+		fail(nulRule)
+	}
 	if len(s.Enum) > 0 {
 		for _, e := range s.Enum {
 			if str == e {
