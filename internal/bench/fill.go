@@ -189,6 +189,9 @@ func fillTeams(ctx context.Context, eng *engine.Engine, clock *settableClock, op
 	for i := range opts.Teams {
 		account := AccountID(i)
 		cred := Credential(account)
+		// Users come from an identity administrator; the credentials that
+		// the load run signs with start sessions, so they are not one.
+		admin := engine.Caller{AccountID: account, Region: Region, PrincipalArn: cred.PrincipalArn, IdentityAdmin: true}
 		caller := engine.Caller{AccountID: account, Region: Region, PrincipalArn: cred.PrincipalArn}
 		src, err := eng.CreateIdentitySource(ctx, caller, engine.CreateIdentitySourceInput{
 			InstanceArn:  fmt.Sprintf("arn:aws:sso:::instance/ssoins-%016d", i),
@@ -202,7 +205,7 @@ func fillTeams(ctx context.Context, eng *engine.Engine, clock *settableClock, op
 		var approvers []engine.ApproverInput
 		for u := range opts.Users {
 			name := fmt.Sprintf("approver%02d", u+1)
-			user, err := eng.CreateUser(ctx, caller, engine.CreateUserInput{
+			user, err := eng.CreateUser(ctx, admin, engine.CreateUserInput{
 				UserName: name, DisplayName: fmt.Sprintf("Approver %d", u+1), Email: name + "@example.com",
 			})
 			if err != nil {

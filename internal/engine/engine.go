@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -211,12 +212,33 @@ func nextVersionID(now time.Time, previous ...string) string {
 // checkOwner returns ErrNotFound unless the ARN belongs to the caller's
 // account and region, so that callers cannot learn of other accounts'
 // resources.
+// An ARN that is not an MPA resource ARN at all is invalid rather than not
+// found, which tells a caller who passed a name where an ARN belongs.
 func checkOwner(c Caller, arn, kind string) error {
 	r, ok := keyturn.ParseResourceARN(arn)
+	if !ok && !strings.HasPrefix(arn, "arn:") {
+		return keyturn.Errorf(keyturn.ErrInvalid,
+			"%q is not the ARN of an MPA resource, such as %s. aws mpa list-approval-teams lists the teams' ARNs.",
+			arn, keyturn.TeamArn(c.Region, c.AccountID, "name-0123"))
+	}
 	if !ok || r.AccountID != c.AccountID || r.Region != c.Region {
 		return notFound(kind, arn)
 	}
 	return nil
+}
+
+// describeDuration writes a duration in the largest whole unit that fits
+// it, as in "90 minutes" or "7 days", for messages.
+func describeDuration(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
 }
 
 func notFound(kind, arn string) *keyturn.Error {

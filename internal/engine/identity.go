@@ -80,6 +80,7 @@ func (e *Engine) GetIdentitySource(ctx context.Context, c Caller, arn string) (*
 		if src.Arn != arn {
 			return notFound("Identity source", arn)
 		}
+		src.PortalURL = e.cfg.PortalURL
 		out = src
 		return nil
 	})
@@ -99,6 +100,11 @@ func (e *Engine) ListIdentitySources(ctx context.Context, c Caller, p Page) ([]*
 		out, err = tx.ListIdentitySources(ctx, c.AccountID, c.Region)
 		return err
 	})
+	for _, src := range out {
+		// The portal's address is the server's now, which may differ from
+		// the one it had when the source was created.
+		src.PortalURL = e.cfg.PortalURL
+	}
 	if p.NextToken != "" {
 		// A token is only ever issued after a full page, and this list
 		// never fills one, so any valid token continues past the end.
@@ -171,6 +177,9 @@ type CreateUserInput struct {
 // CreateUser adds a user to the identity store behind the caller's identity
 // source. User names are unique within the store.
 func (e *Engine) CreateUser(ctx context.Context, c Caller, in CreateUserInput) (*keyturn.User, error) {
+	if err := RequireIdentityAdmin(c); err != nil {
+		return nil, err
+	}
 	if err := validateUser(in.UserName, in.DisplayName, in.Email); err != nil {
 		return nil, err
 	}
@@ -306,6 +315,9 @@ type UpdateUserInput struct {
 // UpdateUser changes a user's display name, e-mail address or status. A
 // disabled user cannot authenticate, answer invitations or vote.
 func (e *Engine) UpdateUser(ctx context.Context, c Caller, idOrName string, in UpdateUserInput) (*keyturn.User, error) {
+	if err := RequireIdentityAdmin(c); err != nil {
+		return nil, err
+	}
 	var out *keyturn.User
 	err := e.store.Update(ctx, func(tx keyturn.Tx) error {
 		u, err := findUser(ctx, tx, c, idOrName)
@@ -336,6 +348,9 @@ func (e *Engine) UpdateUser(ctx context.Context, c Caller, idOrName string, in U
 // DeleteUser removes a user and the user's credentials. It refuses with
 // ErrConflict while the user is an approver of a team.
 func (e *Engine) DeleteUser(ctx context.Context, c Caller, idOrName string) error {
+	if err := RequireIdentityAdmin(c); err != nil {
+		return err
+	}
 	return e.store.Update(ctx, func(tx keyturn.Tx) error {
 		u, err := findUser(ctx, tx, c, idOrName)
 		if err != nil {

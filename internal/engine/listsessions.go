@@ -59,6 +59,9 @@ func CompileFilters(filters []FilterInput) ([]keyturn.SessionFilter, error) {
 			switch keyturn.SessionStatus(f.Value) {
 			case keyturn.SessionPending, keyturn.SessionCancelled, keyturn.SessionApproved, keyturn.SessionFailed, keyturn.SessionCreating:
 			default:
+				if f.Value == "" {
+					return nil, fail("Value is missing: give a session status, such as APPROVED.")
+				}
 				return nil, fail("Value %q is not a session status; use PENDING, CANCELLED, APPROVED, FAILED or CREATING.", f.Value)
 			}
 			sf.Value = f.Value

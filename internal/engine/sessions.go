@@ -69,7 +69,7 @@ func (in *StartSessionInput) validate(maxTTL time.Duration) error {
 	case len(in.Metadata) > 50:
 		return fail("Metadata has %d entries; a session can have at most 50.", len(in.Metadata))
 	case in.Duration < 0 || (in.Duration > 0 && in.Duration < time.Minute) || in.Duration > maxTTL:
-		return fail("Duration %s is out of range: it must be between 1 minute and %s.", in.Duration, maxTTL)
+		return fail("Duration %s is out of range: it must be between 1 minute and %s.", describeDuration(in.Duration), describeDuration(maxTTL))
 	case len(in.AdditionalSecurityRequirements) > 100:
 		return fail("AdditionalSecurityRequirements has %d items; at most 100 are allowed.", len(in.AdditionalSecurityRequirements))
 	}
@@ -106,6 +106,9 @@ func (in *StartSessionInput) validate(maxTTL time.Duration) error {
 // region are the caller's, and the session keeps a snapshot of the team's
 // approvers and threshold.
 func (e *Engine) StartSession(ctx context.Context, c Caller, in StartSessionInput) (*keyturn.Session, error) {
+	if err := e.CheckRequester(c); err != nil {
+		return nil, err
+	}
 	if err := checkOwner(c, in.TeamArn, "Approval team"); err != nil {
 		return nil, err
 	}
