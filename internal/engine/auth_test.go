@@ -378,3 +378,26 @@ func TestListApproverSessions(t *testing.T) {
 		t.Errorf("got %d sessions after expiry, want none", len(got))
 	}
 }
+
+func TestRequestersCannotAdministerIdentities(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *Config) { c.Development = false })
+	team, _ := f.activeTeam(2, 1)
+	requester := Caller{AccountID: testAccount, Region: testRegion, PrincipalArn: testPrincipal}
+
+	_, err := f.eng.CreateUser(f.ctx, requester, CreateUserInput{UserName: "mallory"})
+	wantCode(t, err, keyturn.ErrAccessDenied)
+	if _, err := f.eng.StartSession(f.ctx, requester, StartSessionInput{TeamArn: team.Arn, ActionName: deployAction}); err != nil {
+		t.Errorf("a requester starts a session: %v", err)
+	}
+
+	for name, c := range map[string]Caller{
+		"identity administrator": f.caller,
+		"operator":               {AccountID: testAccount, Region: testRegion, PrincipalArn: testPrincipal, Operator: true},
+	} {
+		_, err := f.eng.StartSession(f.ctx, c, StartSessionInput{TeamArn: team.Arn, ActionName: deployAction})
+		if keyturn.Code(err) != keyturn.ErrAccessDenied {
+			t.Errorf("an %s starts a session: error %v, want access denied", name, err)
+		}
+	}
+}

@@ -140,10 +140,14 @@ func newFixtureOn(t *testing.T, store *sqlstore.Store, configure func(*Config)) 
 		caller: Caller{AccountID: testAccount, Region: testRegion, PrincipalArn: testPrincipal, IdentityAdmin: true},
 	}
 
+	// The fixture's caller is an identity administrator, which a
+	// production engine would not let start sessions; development mode
+	// lets one principal play every part, as these tests need.
 	cfg := Config{
 		Clock:       f.clock,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		EmailSender: f.mail,
+		Development: true,
 	}
 	if configure != nil {
 		configure(&cfg)

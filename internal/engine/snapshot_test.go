@@ -143,7 +143,7 @@ func TestImportRejectsMalformedRecords(t *testing.T) {
 func TestImportRejectsOtherAccountCredential(t *testing.T) {
 	t.Parallel()
 	f := newSnapshotFixture(t)
-	other := Caller{AccountID: otherAccount, Region: testRegion, PrincipalArn: "arn:aws:iam::444455556666:role/Admin"}
+	other := Caller{AccountID: otherAccount, Region: testRegion, PrincipalArn: "arn:aws:iam::444455556666:role/Admin", IdentityAdmin: true}
 	if _, err := f.eng.CreateIdentitySource(f.ctx, other, CreateIdentitySourceInput{InstanceArn: "arn:aws:sso:::instance/ssoins-5555666677778888"}); err != nil {
 		t.Fatalf("CreateIdentitySource in the other account: %v", err)
 	}

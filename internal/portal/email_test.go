@@ -105,7 +105,7 @@ func newEngineFixtureWith(t *testing.T, cfg portal.Config, start func(http.Handl
 		caller: engine.Caller{AccountID: testAccount, Region: testRegion, PrincipalArn: "arn:aws:iam::111122223333:role/Admin", IdentityAdmin: true},
 	}
 	logger := slog.New(slog.NewTextHandler(f.logs, nil))
-	f.engine = engine.New(store, engine.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EmailSender: f.mail})
+	f.engine = engine.New(store, engine.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EmailSender: f.mail, Development: true})
 
 	if err := f.engine.EnsureCatalogue(ctx); err != nil {
 		t.Fatalf("EnsureCatalogue: %v", err)
