@@ -114,6 +114,19 @@ type Session struct {
 	// Votes are the responses received so far, ordered by vote time and
 	// then approver id.
 	Votes []Vote `json:"votes,omitempty"`
+
+	// Summary is the session's ListSessions entry as the wire layer encoded
+	// it, when the store kept one. Only ListSessions fills it, and then
+	// only the fields that order and judge the entry are set besides:
+	// Arn, Seq, InitiationTime, ExpirationTime and Status.
+	Summary []byte `json:"-"`
+}
+
+// SessionSummarizer encodes a session's ListSessions entry. Format names
+// the encoding, so that a store can tell entries of an older encoding.
+type SessionSummarizer struct {
+	Format int
+	Encode func(*Session) ([]byte, error)
 }
 
 // SessionApprover is an approver in a session's snapshot of its team.
@@ -191,6 +204,7 @@ func (s *Session) Effective(now time.Time) *Session {
 		return s
 	}
 	c := *s
+	c.Summary = nil // it shows the stored status
 	c.Status = SessionFailed
 	c.StatusCode = SessionExpired
 	c.StatusMessage = ExpiryMessage(s.Kind)

@@ -167,7 +167,10 @@ type Tx interface {
 	// AddVote records a vote. A second vote of the same approver in the
 	// session returns ErrConflict.
 	AddVote(ctx context.Context, sessionArn string, v Vote) error
-	// ListSessions returns the sessions of the query, without their votes.
+	// ListSessions returns the sessions of the query, without their votes,
+	// or ErrNotFound when the query's team does not exist. A store that
+	// keeps ListSessions entries may return a session as its entry
+	// instead; see Session.Summary.
 	ListSessions(ctx context.Context, q SessionQuery) ([]*Session, error)
 	// PendingSessions returns the team's sessions whose stored status is
 	// PENDING, with their votes.

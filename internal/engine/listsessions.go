@@ -150,9 +150,6 @@ func (e *Engine) ListSessions(ctx context.Context, c Caller, teamArn string, fil
 	now := e.Now()
 	var sessions []*keyturn.Session
 	err = e.store.View(ctx, func(tx keyturn.Tx) error {
-		if _, err := tx.GetTeam(ctx, teamArn); err != nil {
-			return orNotFound(err, "Approval team", teamArn)
-		}
 		sessions, err = tx.ListSessions(ctx, keyturn.SessionQuery{
 			TeamArn: teamArn,
 			Now:     now,
@@ -160,7 +157,7 @@ func (e *Engine) ListSessions(ctx context.Context, c Caller, teamArn string, fil
 			After:   after,
 			Limit:   p.limit() + 1,
 		})
-		return err
+		return orNotFound(err, "Approval team", teamArn)
 	})
 	if err != nil {
 		return nil, "", err

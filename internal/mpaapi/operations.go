@@ -2,6 +2,7 @@ package mpaapi
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/keyturn/keyturn"
 	"github.com/keyturn/keyturn/internal/engine"
@@ -296,14 +297,35 @@ func listSessions(ctx context.Context, h *Handler, c engine.Caller, in *listSess
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		NextToken string           `json:",omitempty"`
-		Sessions  []sessionSummary `json:"Sessions"`
-	}{NextToken: next, Sessions: make([]sessionSummary, 0, len(sessions))}
+	// The body is assembled from the entries, which the store may have kept
+	// in their wire form: encoding them again would only copy them.
+	size := len(`{"NextToken":"","Sessions":[]}`) + len(next) + len(sessions)
 	for _, s := range sessions {
-		out.Sessions = append(out.Sessions, sessionSummaryOf(s))
+		size += len(s.Summary)
 	}
-	return out, nil
+	body := make([]byte, 0, size)
+	body = append(body, '{')
+	if next != "" {
+		token, err := json.Marshal(next)
+		if err != nil {
+			return nil, err
+		}
+		body = append(append(append(body, `"NextToken":`...), token...), ',')
+	}
+	body = append(body, `"Sessions":[`...)
+	for i, s := range sessions {
+		entry := s.Summary
+		if entry == nil {
+			if entry, err = SessionSummarizer.Encode(s); err != nil {
+				return nil, err
+			}
+		}
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, entry...)
+	}
+	return wire.Encoded(append(body, "]}"...)), nil
 }
 
 func listPolicies(ctx context.Context, h *Handler, c engine.Caller, in *pageInput) (any, error) {

@@ -1,6 +1,7 @@
 package mpaapi
 
 import (
+	"encoding/json"
 	"slices"
 
 	"github.com/keyturn/keyturn"
@@ -252,6 +253,15 @@ type approverResponse struct {
 	IdentityID        string    `json:"IdentityId,omitempty"`
 	Response          string    `json:"Response"`
 	ResponseTime      wire.Time `json:"ResponseTime,omitzero"`
+}
+
+// SessionSummarizer encodes sessions as ListSessions entries, for a store
+// that keeps each entry beside its session. Format changes whenever the
+// encoding of sessionSummary does, so that entries of an older encoding
+// are not served.
+var SessionSummarizer = keyturn.SessionSummarizer{
+	Format: 1,
+	Encode: func(s *keyturn.Session) ([]byte, error) { return json.Marshal(sessionSummaryOf(s)) },
 }
 
 // sessionSummary is ListSessionsResponseSession; getSessionOutput adds the

@@ -212,16 +212,27 @@ func seedBytes(seed uint64) [32]byte {
 }
 
 // OpenStore opens the store that a database setting names: a postgres://
-// or postgresql:// URL, "memory", or a SQLite file path.
+// or postgresql:// URL, "memory", or a SQLite file path. The store keeps
+// each session's ListSessions entry in its wire form, so that listing
+// sessions does not decode them.
 func OpenStore(ctx context.Context, database string) (keyturn.Store, error) {
+	var (
+		store *sqlstore.Store
+		err   error
+	)
 	switch {
 	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
-		return sqlstore.OpenPostgres(ctx, database, sqlstore.PostgresOptions{})
+		store, err = sqlstore.OpenPostgres(ctx, database, sqlstore.PostgresOptions{})
 	case database == "memory":
-		return sqlstore.OpenSQLite(ctx, sqlstore.Memory)
+		store, err = sqlstore.OpenSQLite(ctx, sqlstore.Memory)
 	default:
-		return sqlstore.OpenSQLite(ctx, database)
+		store, err = sqlstore.OpenSQLite(ctx, database)
 	}
+	if err != nil {
+		return nil, err
+	}
+	store.SetSessionSummarizer(mpaapi.SessionSummarizer)
+	return store, nil
 }
 
 // URL returns the base URL the server listens on.

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -20,6 +21,19 @@ func sessionDoc(s *keyturn.Session) (string, error) {
 	return encode(&c)
 }
 
+// summary returns the session's ListSessions entry and its format, or
+// NULLs when the store has no summarizer.
+func (t *tx) summary(s *keyturn.Session) (sql.NullString, sql.NullInt64, error) {
+	if t.summarizer == nil {
+		return sql.NullString{}, sql.NullInt64{}, nil
+	}
+	b, err := t.summarizer.Encode(s)
+	if err != nil {
+		return sql.NullString{}, sql.NullInt64{}, fmt.Errorf("sqlstore: encode the summary of session %s: %w", s.Arn, err)
+	}
+	return sql.NullString{String: string(b), Valid: true}, sql.NullInt64{Int64: int64(t.summarizer.Format), Valid: true}, nil
+}
+
 func (t *tx) CreateSession(ctx context.Context, s *keyturn.Session) error {
 	if err := t.checkWritable(); err != nil {
 		return err
@@ -28,12 +42,16 @@ func (t *tx) CreateSession(ctx context.Context, s *keyturn.Session) error {
 	if err != nil {
 		return err
 	}
+	summary, format, err := t.summary(s)
+	if err != nil {
+		return err
+	}
 	var seq int64
 	err = t.get(ctx, `INSERT INTO sessions (arn, team_arn, action_name, status, initiation_time, expiration_time,
-			requester_account_id, client_token, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+			requester_account_id, client_token, doc, summary, summary_format)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 		[]any{s.Arn, s.TeamArn, s.ActionName, string(s.Status), nanos(s.InitiationTime), nanos(s.ExpirationTime),
-			s.RequesterAccountID, s.ClientToken, doc}, &seq)
+			s.RequesterAccountID, s.ClientToken, doc, summary, format}, &seq)
 	if err != nil {
 		return err
 	}
@@ -93,8 +111,13 @@ func (t *tx) UpdateSession(ctx context.Context, s *keyturn.Session) error {
 	if err != nil {
 		return err
 	}
-	return mustAffect(t.exec(ctx, `UPDATE sessions SET status = ?, expiration_time = ?, doc = ? WHERE arn = ?`,
-		string(s.Status), nanos(s.ExpirationTime), doc, s.Arn))
+	summary, format, err := t.summary(s)
+	if err != nil {
+		return err
+	}
+	return mustAffect(t.exec(ctx, `UPDATE sessions SET status = ?, expiration_time = ?, doc = ?, summary = ?, summary_format = ?
+		WHERE arn = ?`,
+		string(s.Status), nanos(s.ExpirationTime), doc, summary, format, s.Arn))
 }
 
 func (t *tx) AddVote(ctx context.Context, sessionArn string, v keyturn.Vote) error {
@@ -125,6 +148,10 @@ func (t *tx) DueSessions(ctx context.Context, now time.Time, limit int) ([]strin
 // (team_arn, initiation_time, seq). Each page starts from the cursor, so its
 // cost does not grow with its depth.
 func (t *tx) ListSessions(ctx context.Context, q keyturn.SessionQuery) ([]*keyturn.Session, error) {
+	var one int
+	if err := t.get(ctx, `SELECT 1 FROM teams WHERE arn = ?`, []any{q.TeamArn}, &one); err != nil {
+		return nil, err
+	}
 	where := []string{"team_arn = ?"}
 	args := []any{q.TeamArn}
 	for _, f := range q.Filters {
@@ -143,10 +170,55 @@ func (t *tx) ListSessions(ctx context.Context, q keyturn.SessionQuery) ([]*keytu
 		where = append(where, "initiation_time <= ?", "(initiation_time < ? OR (initiation_time = ? AND seq < ?))")
 		args = append(args, at, at, at, q.After.Seq)
 	}
-	query := `SELECT seq, doc FROM sessions WHERE ` + strings.Join(where, " AND ") +
+	if t.summarizer == nil {
+		query := `SELECT seq, doc FROM sessions WHERE ` + strings.Join(where, " AND ") +
+			` ORDER BY initiation_time DESC, seq DESC LIMIT ?`
+		args = append(args, q.Limit)
+		return queryAll(ctx, t, scanSession, query, args...)
+	}
+
+	// With a summarizer, a row's stored entry is returned as it is, unless
+	// it is missing, of another format, or shows a PENDING status that has
+	// expired by now: then the document is read too, for the caller to
+	// build the entry.
+	query := `SELECT seq, arn, initiation_time, expiration_time, status, summary,
+			CASE WHEN summary IS NULL OR summary_format IS NULL OR summary_format <> ?
+				OR (status = 'PENDING' AND expiration_time <= ?) THEN doc END
+		FROM sessions WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY initiation_time DESC, seq DESC LIMIT ?`
+	args = append([]any{t.summarizer.Format, nanos(q.Now)}, args...)
 	args = append(args, q.Limit)
-	return queryAll(ctx, t, scanSession, query, args...)
+	return queryAll(ctx, t, scanSummary, query, args...)
+}
+
+// scanSummary reads a row of the summarized ListSessions query: the stored
+// entry with the fields that order and judge it, or the whole document.
+func scanSummary(scan scanner) (*keyturn.Session, error) {
+	var (
+		seq, initiated, expires int64
+		arn, status             string
+		summary                 []byte
+		doc                     sql.NullString
+	)
+	if err := scan(&seq, &arn, &initiated, &expires, &status, &summary, &doc); err != nil {
+		return nil, err
+	}
+	if doc.Valid {
+		s := new(keyturn.Session)
+		if err := decode(doc.String, s); err != nil {
+			return nil, err
+		}
+		s.Seq = seq
+		return s, nil
+	}
+	return &keyturn.Session{
+		Arn:            arn,
+		Seq:            seq,
+		InitiationTime: time.Unix(0, initiated).UTC(),
+		ExpirationTime: time.Unix(0, expires).UTC(),
+		Status:         keyturn.SessionStatus(status),
+		Summary:        summary,
+	}, nil
 }
 
 // filterClause returns the SQL condition of one filter. Status conditions

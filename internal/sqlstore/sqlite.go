@@ -71,6 +71,8 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
 		s.write, s.read = db, db
+		s.writeStmts = newStmtCache(db)
+		s.readStmts = s.writeStmts
 	} else {
 		if path == "" {
 			return nil, errors.New("sqlstore: empty SQLite path")
@@ -86,8 +88,13 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 			write.Close()
 			return nil, err
 		}
+		// Idle connections stay open: database/sql keeps two by default,
+		// and a reader that opened a new one would pay for the pragmas and
+		// its prepared statements again.
 		read.SetMaxOpenConns(8)
+		read.SetMaxIdleConns(8)
 		s.write, s.read = write, read
+		s.writeStmts, s.readStmts = newStmtCache(write), newStmtCache(read)
 	}
 	if err := migrate(ctx, s.write, sqliteDialect, nil); err != nil {
 		s.Close()

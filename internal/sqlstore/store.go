@@ -63,6 +63,21 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	d     *dialect
+	// writeStmts and readStmts keep prepared statements of write and read,
+	// for a dialect whose driver does not; they are the same cache when
+	// write and read are the same database.
+	writeStmts, readStmts *stmtCache
+	// summarizer, when set, encodes the ListSessions entry of each session
+	// the store writes; see SetSessionSummarizer.
+	summarizer *keyturn.SessionSummarizer
+}
+
+// SetSessionSummarizer makes the store keep each session's ListSessions
+// entry, encoded by the summarizer when the session is written, and return
+// it from ListSessions in Session.Summary instead of the decoded session.
+// It must be called before the store is used.
+func (s *Store) SetSessionSummarizer(summarizer keyturn.SessionSummarizer) {
+	s.summarizer = &summarizer
 }
 
 var _ keyturn.Store = (*Store)(nil)
@@ -76,7 +91,7 @@ const maxAttempts = 5
 // run again, up to maxAttempts times.
 func (s *Store) Update(ctx context.Context, fn func(keyturn.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.run(ctx, s.write, true, fn)
+		err := s.run(ctx, s.write, s.writeStmts, true, fn)
 		if err == nil || attempt == maxAttempts || !s.d.retryable(err) {
 			return err
 		}
@@ -86,20 +101,25 @@ func (s *Store) Update(ctx context.Context, fn func(keyturn.Tx) error) error {
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(keyturn.Tx) error) error {
-	return s.run(ctx, s.read, false, fn)
+	return s.run(ctx, s.read, s.readStmts, false, fn)
 }
 
-func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(keyturn.Tx) error) (err error) {
+func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, write bool, fn func(keyturn.Tx) error) (err error) {
 	sqlTx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write && s.d.name == "postgres"})
 	if err != nil {
 		return s.d.translate(err)
 	}
+	t := &tx{tx: sqlTx, d: s.d, write: write, summarizer: s.summarizer, stmts: stmts}
 	defer func() {
 		if err != nil {
 			sqlTx.Rollback()
 		}
+		// The connection is back in the pool now, free to prepare on.
+		if len(t.missed) > 0 {
+			stmts.prepare(ctx, t.missed)
+		}
 	}()
-	if err := fn(&tx{tx: sqlTx, d: s.d, write: write}); err != nil {
+	if err := fn(t); err != nil {
 		return err
 	}
 	return s.d.translate(sqlTx.Commit())
@@ -115,7 +135,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database connections.
 func (s *Store) Close() error {
-	err := s.write.Close()
+	err := s.writeStmts.close()
+	if s.readStmts != s.writeStmts {
+		err = errors.Join(err, s.readStmts.close())
+	}
+	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -124,9 +148,27 @@ func (s *Store) Close() error {
 
 // tx is one transaction.
 type tx struct {
-	tx    *sql.Tx
-	d     *dialect
-	write bool
+	tx         *sql.Tx
+	d          *dialect
+	write      bool
+	summarizer *keyturn.SessionSummarizer
+	// stmts, when not nil, holds prepared statements; missed lists the
+	// queries the transaction ran that it lacked, to prepare afterwards.
+	stmts  *stmtCache
+	missed []string
+}
+
+// prepared returns the cached statement of the query, for use in the
+// transaction, or nil when there is none yet.
+func (t *tx) prepared(ctx context.Context, query string) *sql.Stmt {
+	if t.stmts == nil {
+		return nil
+	}
+	if stmt := t.stmts.lookup(query); stmt != nil {
+		return t.tx.StmtContext(ctx, stmt)
+	}
+	t.missed = append(t.missed, query)
+	return nil
 }
 
 // exec runs a statement that writes.
@@ -134,7 +176,16 @@ func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	if err := t.checkWritable(); err != nil {
 		return nil, err
 	}
-	res, err := t.tx.ExecContext(ctx, t.d.rebind(query), args...)
+	query = t.d.rebind(query)
+	var (
+		res sql.Result
+		err error
+	)
+	if stmt := t.prepared(ctx, query); stmt != nil {
+		res, err = stmt.ExecContext(ctx, args...)
+	} else {
+		res, err = t.tx.ExecContext(ctx, query, args...)
+	}
 	return res, t.d.translate(err)
 }
 
@@ -153,13 +204,31 @@ func (t *tx) checkWritable() error {
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(ctx, t.d.rebind(query), args...)
+	query = t.d.rebind(query)
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if stmt := t.prepared(ctx, query); stmt != nil {
+		rows, err = stmt.QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(ctx, query, args...)
+	}
 	return rows, t.d.translate(err)
+}
+
+// queryRow runs a query for one row.
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	query = t.d.rebind(query)
+	if stmt := t.prepared(ctx, query); stmt != nil {
+		return stmt.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
 // get scans one row into dest, or returns ErrNotFound.
 func (t *tx) get(ctx context.Context, query string, args []any, dest ...any) error {
-	err := t.tx.QueryRowContext(ctx, t.d.rebind(query), args...).Scan(dest...)
+	err := t.queryRow(ctx, query, args...).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errNotFound
 	}
@@ -228,7 +297,7 @@ type scanner func(dest ...any) error
 
 // queryOne reads one record with scan, or returns ErrNotFound.
 func queryOne[T any](ctx context.Context, t *tx, scan func(scanner) (*T, error), query string, args ...any) (*T, error) {
-	v, err := scan(t.tx.QueryRowContext(ctx, t.d.rebind(query), args...).Scan)
+	v, err := scan(t.queryRow(ctx, query, args...).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNotFound
 	}

@@ -47,7 +47,7 @@ func testSession(t *testing.T, s keyturn.Store) {
 	team := newTeam(accountA, regionA, "team", at(-48*time.Hour))
 	createTeams(t, s, team)
 	session := fullSession(team, "full")
-	requireFilled(t, session, "Seq", "Votes")
+	requireFilled(t, session, "Seq", "Votes", "Summary")
 
 	createSessions(t, s, session)
 	if session.Seq <= 0 {
@@ -368,7 +368,7 @@ func testListSessionsFilters(t *testing.T, s keyturn.Store) {
 		})
 	}
 
-	// The sessions come back whole.
+	// The sessions come back whole, or by their summaries.
 	got := get(t, s, "ListSessions", func(ctx context.Context, tx keyturn.Tx) ([]*keyturn.Session, error) {
 		return tx.ListSessions(ctx, keyturn.SessionQuery{TeamArn: f.team.Arn, Now: base, Limit: 100})
 	})
@@ -376,7 +376,15 @@ func testListSessionsFilters(t *testing.T, s keyturn.Store) {
 	for i, name := range f.order {
 		want[i] = f.byName[name]
 	}
-	checkEqual(t, "ListSessions sessions", got, want)
+	checkListed(t, "ListSessions", got, want)
+
+	// A team that does not exist has no sessions to list.
+	missing := newTeam(accountA, regionA, "missing", at(-24*time.Hour))
+	err := s.View(t.Context(), func(tx keyturn.Tx) error {
+		_, err := tx.ListSessions(t.Context(), keyturn.SessionQuery{TeamArn: missing.Arn, Now: base, Limit: 100})
+		return err
+	})
+	wantCode(t, "ListSessions of a missing team", err, keyturn.ErrNotFound)
 }
 
 func testListSessionsPaging(t *testing.T, s keyturn.Store) {

@@ -53,6 +53,9 @@ func Run(t *testing.T, open func(t *testing.T) keyturn.Store) {
 		{"Votes", testVotes},
 		{"ListSessionsFilters", testListSessionsFilters},
 		{"ListSessionsPaging", testListSessionsPaging},
+		{"ListSessionsSummaries", testListSessionsSummaries},
+		{"ListSessionsFiltersSummarized", withSummaries(testListSessionsFilters)},
+		{"ListSessionsPagingSummarized", withSummaries(testListSessionsPaging)},
 		{"PendingSessions", testPendingSessions},
 		{"DueSessions", testDueSessions},
 
