@@ -27,32 +27,24 @@ import (
 // the network: signature verification, decoding, validation, the engine,
 // an in-memory SQLite store of 2,000 sessions, and the JSON response. It
 // shows the server's own cost per request, which the load generator
-// measures together with HTTP and the client.
+// measures together with HTTP and the client. The store keeps ListSessions
+// entries, as the server's does; ListSessions/documents lists from a store
+// that does not, to show what the stored entries save.
 func BenchmarkHandler(b *testing.B) {
 	ctx := context.Background()
-	store, err := sqlstore.OpenSQLite(ctx, sqlstore.Memory)
-	if err != nil {
-		b.Fatalf("open SQLite store: %v", err)
-	}
-	b.Cleanup(func() { store.Close() })
-	m, err := bench.Fill(ctx, store, bench.FillOptions{Sessions: 2000})
-	if err != nil {
-		b.Fatalf("fill: %v", err)
-	}
-	team := m.SessionTeamInfo()
-	cred := bench.Credential(team.AccountID)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng := engine.New(store, engine.Config{Logger: logger})
-	verifier := &sigv4.Verifier{Service: "mpa", Credentials: map[string]sigv4.Credential{cred.AccessKeyID: cred}}
-	handler := mpaapi.New(eng, verifier, logger)
+	summarized := newBenchHandler(b, true)
+	documents := newBenchHandler(b, false)
+	teamPath := "/approval-teams/" + url.PathEscape(summarized.team) + "/sessions/?List"
 
 	cases := []struct {
 		name, method, path, body string
+		target                   *benchHandler
 	}{
-		{"ListSessions", "POST", "/approval-teams/" + url.PathEscape(team.TeamArn) + "/sessions/?List", `{"MaxResults":20}`},
-		{"ListSessions/status", "POST", "/approval-teams/" + url.PathEscape(team.TeamArn) + "/sessions/?List",
-			`{"MaxResults":20,"Filters":[{"FieldName":"SessionStatus","Operator":"EQ","Value":"APPROVED"}]}`},
-		{"GetSession", "GET", "/sessions/" + url.PathEscape(m.SampleSessionArns[len(m.SampleSessionArns)/2]), ""},
+		{"ListSessions", "POST", teamPath, `{"MaxResults":20}`, summarized},
+		{"ListSessions/status", "POST", teamPath,
+			`{"MaxResults":20,"Filters":[{"FieldName":"SessionStatus","Operator":"EQ","Value":"APPROVED"}]}`, summarized},
+		{"ListSessions/documents", "POST", teamPath, `{"MaxResults":20}`, documents},
+		{"GetSession", "GET", "/sessions/" + url.PathEscape(summarized.session), "", summarized},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
@@ -60,6 +52,7 @@ func BenchmarkHandler(b *testing.B) {
 			signed := httptest.NewRequest(tc.method, "http://127.0.0.1:8080"+tc.path, bytes.NewReader(body))
 			signed.Header.Set("Content-Type", "application/json")
 			sum := sha256.Sum256(body)
+			cred := tc.target.cred
 			creds := aws.Credentials{AccessKeyID: cred.AccessKeyID, SecretAccessKey: cred.SecretAccessKey}
 			if err := v4.NewSigner().SignHTTP(ctx, creds, signed, hex.EncodeToString(sum[:]), "mpa", bench.Region, time.Now()); err != nil {
 				b.Fatalf("sign: %v", err)
@@ -68,7 +61,7 @@ func BenchmarkHandler(b *testing.B) {
 				r := signed.Clone(ctx)
 				r.Body = io.NopCloser(bytes.NewReader(body))
 				w := httptest.NewRecorder()
-				handler.ServeHTTP(w, r)
+				tc.target.handler.ServeHTTP(w, r)
 				return w
 			}
 			if w := serve(); w.Code != http.StatusOK {
@@ -79,5 +72,44 @@ func BenchmarkHandler(b *testing.B) {
 				serve()
 			}
 		})
+	}
+}
+
+// benchHandler is an MPA handler on a filled in-memory store.
+type benchHandler struct {
+	handler http.Handler
+	cred    sigv4.Credential
+	// team is the ARN of the team with the sessions, and session the ARN
+	// of one of them.
+	team, session string
+}
+
+// newBenchHandler fills an in-memory store with 2,000 sessions, the same
+// ones on every call, and returns a handler on it. With summaries, the
+// store keeps each session's ListSessions entry, as the server's does.
+func newBenchHandler(b *testing.B, summaries bool) *benchHandler {
+	ctx := context.Background()
+	store, err := sqlstore.OpenSQLite(ctx, sqlstore.Memory)
+	if err != nil {
+		b.Fatalf("open SQLite store: %v", err)
+	}
+	b.Cleanup(func() { store.Close() })
+	if summaries {
+		store.SetSessionSummarizer(mpaapi.SessionSummarizer)
+	}
+	m, err := bench.Fill(ctx, store, bench.FillOptions{Sessions: 2000})
+	if err != nil {
+		b.Fatalf("fill: %v", err)
+	}
+	team := m.SessionTeamInfo()
+	cred := bench.Credential(team.AccountID)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	eng := engine.New(store, engine.Config{Logger: logger})
+	verifier := &sigv4.Verifier{Service: "mpa", Credentials: map[string]sigv4.Credential{cred.AccessKeyID: cred}}
+	return &benchHandler{
+		handler: mpaapi.New(eng, verifier, logger),
+		cred:    cred,
+		team:    team.TeamArn,
+		session: m.SampleSessionArns[len(m.SampleSessionArns)/2],
 	}
 }
